@@ -1,0 +1,94 @@
+//! The entry model: what a tier stores under a key.
+
+/// A stored value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// A serialized value (the facade's JSON text), kept as bytes off the JS heap.
+    Text(Box<str>),
+    /// A handle to a value the host keeps by reference (`serialize: false`): the engine
+    /// stores only the slot number and reports the slot as freed when the entry leaves.
+    Slot(u32),
+}
+
+impl Value {
+    /// A serialized value from anything string-like.
+    pub fn text(s: impl Into<Box<str>>) -> Self {
+        Value::Text(s.into())
+    }
+
+    /// The bytes the value weighs for `maxSize` and `maxEntrySize`. A slot weighs the
+    /// size of its number: the host, not the engine, holds the value itself.
+    pub fn weight(&self) -> u64 {
+        match self {
+            Value::Text(s) => s.len() as u64,
+            Value::Slot(_) => std::mem::size_of::<u32>() as u64,
+        }
+    }
+}
+
+/// One cache entry: a value and its lifetimes.
+///
+/// An entry is *fresh* until its logical expiry (its ttl), *stale* from then until its
+/// physical expiry (ttl plus grace), when it is gone. A stale entry can still be served
+/// by grace while a new value is being computed, or when computing one fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The value.
+    pub value: Value,
+    /// When the entry was written, in ms since the epoch.
+    pub created_at: u64,
+    /// When the entry turns stale, in ms since the epoch; `None` never.
+    pub logical_expires_at: Option<u64>,
+    /// When the entry is dropped, in ms since the epoch; `None` never.
+    pub physical_expires_at: Option<u64>,
+    /// The entry's tags.
+    pub tags: Box<[Box<str>]>,
+}
+
+impl Entry {
+    /// A new entry written at `now`, fresh for `ttl_ms` (`None`: forever) and kept
+    /// `grace_ms` longer as a stale entry.
+    ///
+    /// ```
+    /// use rustocache_core::entry::{Entry, Value};
+    /// let e = Entry::new(Value::text("1"), 1_000, Some(50), 200, vec![]);
+    /// assert_eq!((e.logical_expires_at, e.physical_expires_at), (Some(1_050), Some(1_250)));
+    /// assert!(e.is_fresh(1_049) && !e.is_fresh(1_050) && e.is_alive(1_249) && !e.is_alive(1_250));
+    /// ```
+    pub fn new(value: Value, now: u64, ttl_ms: Option<u64>, grace_ms: u64, tags: Vec<String>) -> Self {
+        let logical = ttl_ms.map(|ttl| now.saturating_add(ttl));
+        Entry {
+            value,
+            created_at: now,
+            logical_expires_at: logical,
+            physical_expires_at: logical.map(|at| at.saturating_add(grace_ms)),
+            tags: tags.into_iter().map(String::into_boxed_str).collect(),
+        }
+    }
+
+    /// Whether the entry is still fresh (logically unexpired) at `now`.
+    #[inline]
+    pub fn is_fresh(&self, now: u64) -> bool {
+        self.logical_expires_at.is_none_or(|at| now < at)
+    }
+
+    /// Whether the entry still exists (physically unexpired) at `now`.
+    #[inline]
+    pub fn is_alive(&self, now: u64) -> bool {
+        self.physical_expires_at.is_none_or(|at| now < at)
+    }
+
+    /// The same entry turned stale at `now`, keeping its physical expiry so grace can
+    /// still serve it.
+    pub fn expired_at(&self, now: u64) -> Self {
+        Entry {
+            logical_expires_at: Some(self.logical_expires_at.map_or(now, |at| at.min(now))),
+            ..self.clone()
+        }
+    }
+
+    /// The bytes the entry weighs under `key`: key, value and tags.
+    pub fn weight(&self, key: &str) -> u64 {
+        key.len() as u64 + self.value.weight() + self.tags.iter().map(|t| t.len() as u64).sum::<u64>()
+    }
+}

@@ -1,0 +1,29 @@
+//! The engine of RustoCache, free of any Node.js binding.
+//!
+//! The crate holds what a cache tier needs whatever language drives it:
+//!
+//! - [`entry`]: the entry model — a value with a logical expiry (its ttl), a physical
+//!   expiry (ttl plus grace), tags and a creation time;
+//! - [`store`]: the in-memory (L1) store on [moka], bounded by item count and/or bytes,
+//!   with per-entry expiry and prefix-scoped clears for namespaces;
+//! - [`stats`]: the counters every store keeps;
+//! - [`clock`] and [`hashing`]: the wall clock entries are stamped with and the fast
+//!   non-cryptographic hasher keys go through.
+//!
+//! ```
+//! use rustocache_core::{entry::{Entry, Value}, store::{L1Config, L1Store, Lookup}};
+//!
+//! let store = L1Store::new(L1Config { max_items: Some(1_000), ..Default::default() }).unwrap();
+//! let now = rustocache_core::clock::now_ms();
+//! store.set("users:1", Entry::new(Value::text("{\"id\":1}"), now, Some(60_000), 0, Vec::new())).unwrap();
+//! assert!(matches!(store.get("users:1", now), Lookup::Fresh(_)));
+//! ```
+
+pub mod clock;
+pub mod entry;
+pub mod error;
+pub mod hashing;
+pub mod stats;
+pub mod store;
+
+pub use error::CoreError;
