@@ -1,1 +1,11 @@
+//! The napi-rs binding of RustoCache.
+//!
+//! It translates between JavaScript values and `rustocache-core`, nothing more: every
+//! decision about caching lives in the engine crate or in the TypeScript facade.
+
+#![deny(clippy::all)]
+
+mod convert;
+mod l1;
+
 

@@ -1,0 +1,177 @@
+//! `NativeL1`: the in-memory store, as JavaScript sees it.
+
+use napi::bindgen_prelude::{Either, External};
+use napi::Result;
+use napi_derive::napi;
+use rustocache_core::clock::now_ms;
+use rustocache_core::entry::{Entry, Value};
+use rustocache_core::store::{L1Config, L1Store, Lookup};
+
+use crate::convert::{core_error, limit, millis, HitOut, Key, ValueOut};
+
+/// Limits of an in-memory store; each is optional.
+#[napi(object)]
+pub struct L1Limits {
+/// Most entries held at once.
+    pub max_items: Option<f64>,
+/// Most bytes held at once (keys, values and tags).
+    pub max_size: Option<f64>,
+/// Most bytes one entry may weigh.
+    pub max_entry_size: Option<f64>,
+}
+
+/// A full entry, for the paths that need more than the value (grace, events).
+#[napi(object, object_from_js = false)]
+pub struct EntrySnapshot {
+/// The value: serialized text, or a slot number for `serialize: false`.
+#[napi(ts_type = "string | number")]
+    pub value: ValueOut,
+/// Written at, in ms since the epoch.
+    pub created_at: f64,
+/// Turns stale at, in ms since the epoch; `null` never.
+    pub logical_expires_at: Option<f64>,
+/// Dropped at, in ms since the epoch; `null` never.
+    pub physical_expires_at: Option<f64>,
+/// Whether it is still fresh.
+    pub fresh: bool,
+/// Its tags.
+    pub tags: Vec<String>,
+}
+
+/// Counters and sizes of a store.
+#[napi(object, object_from_js = false)]
+pub struct L1StatsOut {
+    pub hits: f64,
+    pub stale_hits: f64,
+    pub misses: f64,
+    pub writes: f64,
+    pub evictions: f64,
+    pub expirations: f64,
+    pub rejected: f64,
+    pub entries: f64,
+    pub bytes: f64,
+}
+
+/// An in-memory cache tier held by the Rust engine, off the V8 heap. JavaScript holds
+/// it as an opaque external and passes it to the `l1*` functions: a free function over
+/// an external costs about half of what a class method costs at the boundary, and
+/// `l1Get` is the hot path of every cache hit.
+type L1Handle = External<L1Store>;
+
+
+/// A store with the given limits.
+#[napi(catch_unwind)]
+pub fn l1_create(limits: L1Limits) -> Result<External<L1Store>> {
+    let config = L1Config {
+        max_items: limit("maxItems", limits.max_items)?,
+        max_size: limit("maxSize", limits.max_size)?,
+        max_entry_size: limit("maxEntrySize", limits.max_entry_size)?,
+    };
+    Ok(External::new(L1Store::new(config).map_err(core_error)?))
+}
+
+/// The hot path: the value if fresh, `null` if only stale, `undefined` if absent.
+#[napi(ts_return_type = "string | number | null | undefined", ts_args_type = "store: ExternalObject<L1Store>, key: string")]
+pub fn l1_get(store: &L1Handle, key: Key) -> HitOut {
+    match store.get(key.as_str(), now_ms()) {
+        Lookup::Fresh(entry) => HitOut::Fresh(entry),
+        Lookup::Stale(_) => HitOut::Stale,
+        Lookup::Miss => HitOut::Miss,
+    }
+}
+
+/// The whole entry if alive (fresh or stale), without counting a lookup.
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>, key: string")]
+pub fn l1_peek(store: &L1Handle, key: Key) -> Option<EntrySnapshot> {
+    let now = now_ms();
+    store.peek(key.as_str(), now).map(|entry| EntrySnapshot {
+        created_at: entry.created_at as f64,
+        logical_expires_at: entry.logical_expires_at.map(|at| at as f64),
+        physical_expires_at: entry.physical_expires_at.map(|at| at as f64),
+        fresh: entry.is_fresh(now),
+        tags: entry.tags.iter().map(|t| t.to_string()).collect(),
+        value: ValueOut(entry),
+    })
+}
+
+/// Stores a value fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer.
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>, key: string, value: string | number, ttl: number | null, grace: number, tags?: string[] | null")]
+pub fn l1_set(
+    store: &L1Handle,
+    key: Key,
+    value: Either<String, u32>,
+    ttl: Option<f64>,
+    grace: f64,
+    tags: Option<Vec<String>>,
+) -> Result<()> {
+    let ttl = ttl.map(|t| millis("ttl", t)).transpose()?;
+    let grace = millis("grace", grace)?;
+    let value = match value {
+        Either::A(text) => Value::Text(text.into_boxed_str()),
+        Either::B(slot) => Value::Slot(slot),
+    };
+    let entry = Entry::new(value, now_ms(), ttl, grace, tags.unwrap_or_default());
+    store.set(key.as_str(), entry).map_err(core_error)
+}
+
+/// Whether an entry, fresh or stale, exists.
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>, key: string")]
+pub fn l1_has(store: &L1Handle, key: Key) -> bool {
+    store.has(key.as_str(), now_ms())
+}
+
+/// Removes an entry; tells whether there was one.
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>, key: string")]
+pub fn l1_delete(store: &L1Handle, key: Key) -> bool {
+    store.delete(key.as_str())
+}
+
+/// Removes entries; tells how many there were.
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>, keys: string[]")]
+pub fn l1_delete_many(store: &L1Handle, keys: Vec<String>) -> u32 {
+    keys.iter().filter(|key| store.delete(key)).count() as u32
+}
+
+/// Turns an entry stale now, keeping it for grace; tells whether there was one.
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>, key: string")]
+pub fn l1_expire(store: &L1Handle, key: Key) -> bool {
+    store.expire(key.as_str(), now_ms())
+}
+
+/// Removes every entry, or with a prefix only those whose key starts with it.
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>, prefix?: string | null")]
+pub fn l1_clear(store: &L1Handle, prefix: Option<String>) {
+    match prefix.as_deref() {
+        None | Some("") => store.clear(),
+        Some(prefix) => store.clear_prefix(prefix),
+    }
+}
+
+/// Slots of `serialize: false` values that left the store since the last call.
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>")]
+pub fn l1_take_freed_slots(store: &L1Handle) -> Vec<u32> {
+    store.take_freed_slots()
+}
+
+/// Applies pending evictions and expirations now.
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>")]
+pub fn l1_run_pending_tasks(store: &L1Handle) {
+    store.run_pending_tasks()
+}
+
+/// Counters and sizes, exact as of this call.
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>")]
+pub fn l1_stats(store: &L1Handle) -> L1StatsOut {
+    let s = store.stats();
+    L1StatsOut {
+        hits: s.hits as f64,
+        stale_hits: s.stale_hits as f64,
+        misses: s.misses as f64,
+        writes: s.writes as f64,
+        evictions: s.evictions as f64,
+        expirations: s.expirations as f64,
+        rejected: s.rejected as f64,
+        entries: s.entries as f64,
+        bytes: s.bytes as f64,
+    }
+}
