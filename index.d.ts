@@ -32,26 +32,26 @@ export interface EntrySnapshot {
   tags: Array<string>
 }
 
-/** Removes every entry, or with a prefix only those whose key starts with it. */
-export declare function l1Clear(store: ExternalObject<L1Store>, prefix?: string | null): void
+/** Removes the namespace's entries, nested namespaces included. */
+export declare function l1Clear(store: ExternalObject<Namespace>): void
 
-/** A store with the given limits. */
-export declare function l1Create(limits: L1Limits): ExternalObject<L1Store>
+/** A store with the given limits, seen through its root namespace `prefix`. */
+export declare function l1Create(limits: L1Limits, prefix: string): ExternalObject<Namespace>
 
 /** Removes an entry; tells whether there was one. */
-export declare function l1Delete(store: ExternalObject<L1Store>, key: string): boolean
+export declare function l1Delete(store: ExternalObject<Namespace>, key: string): boolean
 
 /** Removes entries; tells how many there were. */
-export declare function l1DeleteMany(store: ExternalObject<L1Store>, keys: string[]): number
+export declare function l1DeleteMany(store: ExternalObject<Namespace>, keys: string[]): number
 
 /** Turns an entry stale now, keeping it for grace; tells whether there was one. */
-export declare function l1Expire(store: ExternalObject<L1Store>, key: string): boolean
+export declare function l1Expire(store: ExternalObject<Namespace>, key: string): boolean
 
 /** The hot path: the value if fresh, `null` if only stale, `undefined` if absent. */
-export declare function l1Get(store: ExternalObject<L1Store>, key: string): string | number | null | undefined
+export declare function l1Get(store: ExternalObject<Namespace>, key: string): string | number | null | undefined
 
 /** Whether an entry, fresh or stale, exists. */
-export declare function l1Has(store: ExternalObject<L1Store>, key: string): boolean
+export declare function l1Has(store: ExternalObject<Namespace>, key: string): boolean
 
 /** Limits of an in-memory store; each is optional. */
 export interface L1Limits {
@@ -63,17 +63,20 @@ export interface L1Limits {
   maxEntrySize?: number
 }
 
+/** The namespace `name` nested in `store`'s namespace, on the same store. */
+export declare function l1Namespace(store: ExternalObject<Namespace>, name: string): ExternalObject<Namespace>
+
 /** The whole entry if alive (fresh or stale), without counting a lookup. */
-export declare function l1Peek(store: ExternalObject<L1Store>, key: string): EntrySnapshot | null
+export declare function l1Peek(store: ExternalObject<Namespace>, key: string): EntrySnapshot | null
 
 /** Applies pending evictions and expirations now. */
-export declare function l1RunPendingTasks(store: ExternalObject<L1Store>): void
+export declare function l1RunPendingTasks(store: ExternalObject<Namespace>): void
 
 /** Stores a value fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer. */
-export declare function l1Set(store: ExternalObject<L1Store>, key: string, value: string | number, ttl: number | null, grace: number, tags?: string[] | null): void
+export declare function l1Set(store: ExternalObject<Namespace>, key: string, value: string | number, ttl: number | null, grace: number, tags?: string[] | null): void
 
 /** Counters and sizes, exact as of this call. */
-export declare function l1Stats(store: ExternalObject<L1Store>): L1StatsOut
+export declare function l1Stats(store: ExternalObject<Namespace>): L1StatsOut
 
 /** Counters and sizes of a store. */
 export interface L1StatsOut {
@@ -89,4 +92,4 @@ export interface L1StatsOut {
 }
 
 /** Slots of `serialize: false` values that left the store since the last call. */
-export declare function l1TakeFreedSlots(store: ExternalObject<L1Store>): Array<number>
+export declare function l1TakeFreedSlots(store: ExternalObject<Namespace>): Array<number>

@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { l1Clear, l1Create, l1Delete, l1DeleteMany, l1Expire, l1Get, l1Has, l1Peek, l1RunPendingTasks, l1Set, l1Stats, l1TakeFreedSlots } = nativeBinding
+const { l1Clear, l1Create, l1Delete, l1DeleteMany, l1Expire, l1Get, l1Has, l1Namespace, l1Peek, l1RunPendingTasks, l1Set, l1Stats, l1TakeFreedSlots } = nativeBinding
 export { l1Clear }
 export { l1Create }
 export { l1Delete }
@@ -781,6 +781,7 @@ export { l1DeleteMany }
 export { l1Expire }
 export { l1Get }
 export { l1Has }
+export { l1Namespace }
 export { l1Peek }
 export { l1RunPendingTasks }
 export { l1Set }

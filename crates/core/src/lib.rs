@@ -6,6 +6,7 @@
 //!   expiry (ttl plus grace), tags and a creation time;
 //! - [`store`]: the in-memory (L1) store on [moka], bounded by item count and/or bytes,
 //!   with per-entry expiry and prefix-scoped clears for namespaces;
+//! - [`namespace`]: views of a store under a key prefix, as bentocache namespaces are;
 //! - [`stats`]: the counters every store keeps;
 //! - [`clock`] and [`hashing`]: the wall clock entries are stamped with and the fast
 //!   non-cryptographic hasher keys go through.
@@ -23,6 +24,7 @@ pub mod clock;
 pub mod entry;
 pub mod error;
 pub mod hashing;
+pub mod namespace;
 pub mod stats;
 pub mod store;
 

@@ -5,6 +5,9 @@ use napi::Result;
 use napi_derive::napi;
 use rustocache_core::clock::now_ms;
 use rustocache_core::entry::{Entry, Value};
+use std::sync::Arc;
+
+use rustocache_core::namespace::Namespace;
 use rustocache_core::store::{L1Config, L1Store, Lookup};
 
 use crate::convert::{core_error, limit, millis, HitOut, Key, ValueOut};
@@ -52,26 +55,33 @@ pub struct L1StatsOut {
     pub bytes: f64,
 }
 
-/// An in-memory cache tier held by the Rust engine, off the V8 heap. JavaScript holds
-/// it as an opaque external and passes it to the `l1*` functions: a free function over
-/// an external costs about half of what a class method costs at the boundary, and
-/// `l1Get` is the hot path of every cache hit.
-type L1Handle = External<L1Store>;
+/// A namespace of an in-memory store held by the Rust engine, off the V8 heap.
+/// JavaScript holds it as an opaque external and passes it to the `l1*` functions: a
+/// free function over an external costs about half of what a class method costs at the
+/// boundary (measured), and `l1Get` is the hot path of every cache hit.
+type L1Handle = External<Namespace>;
 
 
-/// A store with the given limits.
+/// A store with the given limits, seen through its root namespace `prefix`.
 #[napi(catch_unwind)]
-pub fn l1_create(limits: L1Limits) -> Result<External<L1Store>> {
+pub fn l1_create(limits: L1Limits, prefix: String) -> Result<External<Namespace>> {
     let config = L1Config {
         max_items: limit("maxItems", limits.max_items)?,
         max_size: limit("maxSize", limits.max_size)?,
         max_entry_size: limit("maxEntrySize", limits.max_entry_size)?,
     };
-    Ok(External::new(L1Store::new(config).map_err(core_error)?))
+    let store = Arc::new(L1Store::new(config).map_err(core_error)?);
+    Ok(External::new(Namespace::root(store, &prefix)))
+}
+
+/// The namespace `name` nested in `store`'s namespace, on the same store.
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, name: string")]
+pub fn l1_namespace(store: &L1Handle, name: String) -> External<Namespace> {
+    External::new(store.child(&name))
 }
 
 /// The hot path: the value if fresh, `null` if only stale, `undefined` if absent.
-#[napi(ts_return_type = "string | number | null | undefined", ts_args_type = "store: ExternalObject<L1Store>, key: string")]
+#[napi(ts_return_type = "string | number | null | undefined", ts_args_type = "store: ExternalObject<Namespace>, key: string")]
 pub fn l1_get(store: &L1Handle, key: Key) -> HitOut {
     match store.get(key.as_str(), now_ms()) {
         Lookup::Fresh(entry) => HitOut::Fresh(entry),
@@ -81,7 +91,7 @@ pub fn l1_get(store: &L1Handle, key: Key) -> HitOut {
 }
 
 /// The whole entry if alive (fresh or stale), without counting a lookup.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>, key: string")]
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, key: string")]
 pub fn l1_peek(store: &L1Handle, key: Key) -> Option<EntrySnapshot> {
     let now = now_ms();
     store.peek(key.as_str(), now).map(|entry| EntrySnapshot {
@@ -95,7 +105,7 @@ pub fn l1_peek(store: &L1Handle, key: Key) -> Option<EntrySnapshot> {
 }
 
 /// Stores a value fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>, key: string, value: string | number, ttl: number | null, grace: number, tags?: string[] | null")]
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, key: string, value: string | number, ttl: number | null, grace: number, tags?: string[] | null")]
 pub fn l1_set(
     store: &L1Handle,
     key: Key,
@@ -115,54 +125,51 @@ pub fn l1_set(
 }
 
 /// Whether an entry, fresh or stale, exists.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>, key: string")]
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, key: string")]
 pub fn l1_has(store: &L1Handle, key: Key) -> bool {
     store.has(key.as_str(), now_ms())
 }
 
 /// Removes an entry; tells whether there was one.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>, key: string")]
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, key: string")]
 pub fn l1_delete(store: &L1Handle, key: Key) -> bool {
     store.delete(key.as_str())
 }
 
 /// Removes entries; tells how many there were.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>, keys: string[]")]
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, keys: string[]")]
 pub fn l1_delete_many(store: &L1Handle, keys: Vec<String>) -> u32 {
     keys.iter().filter(|key| store.delete(key)).count() as u32
 }
 
 /// Turns an entry stale now, keeping it for grace; tells whether there was one.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>, key: string")]
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, key: string")]
 pub fn l1_expire(store: &L1Handle, key: Key) -> bool {
     store.expire(key.as_str(), now_ms())
 }
 
-/// Removes every entry, or with a prefix only those whose key starts with it.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>, prefix?: string | null")]
-pub fn l1_clear(store: &L1Handle, prefix: Option<String>) {
-    match prefix.as_deref() {
-        None | Some("") => store.clear(),
-        Some(prefix) => store.clear_prefix(prefix),
-    }
+/// Removes the namespace's entries, nested namespaces included.
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>")]
+pub fn l1_clear(store: &L1Handle) {
+    store.clear()
 }
 
 /// Slots of `serialize: false` values that left the store since the last call.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>")]
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>")]
 pub fn l1_take_freed_slots(store: &L1Handle) -> Vec<u32> {
-    store.take_freed_slots()
+    store.store().take_freed_slots()
 }
 
 /// Applies pending evictions and expirations now.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>")]
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>")]
 pub fn l1_run_pending_tasks(store: &L1Handle) {
-    store.run_pending_tasks()
+    store.store().run_pending_tasks()
 }
 
 /// Counters and sizes, exact as of this call.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<L1Store>")]
+#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>")]
 pub fn l1_stats(store: &L1Handle) -> L1StatsOut {
-    let s = store.stats();
+    let s = store.store().stats();
     L1StatsOut {
         hits: s.hits as f64,
         stale_hits: s.stale_hits as f64,
