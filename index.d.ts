@@ -72,8 +72,12 @@ export declare function l1Peek(store: ExternalObject<Namespace>, key: string): E
 /** Applies pending evictions and expirations now. */
 export declare function l1RunPendingTasks(store: ExternalObject<Namespace>): void
 
-/** Stores a value fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer. */
-export declare function l1Set(store: ExternalObject<Namespace>, key: string, value: string | number, ttl: number | null, grace: number, tags?: string[] | null): void
+/**
+ * Stores a value fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer.
+ * Returns `false` when the entry exceeds `maxEntrySize`: it was refused and the key now
+ * holds nothing, as bentocache (lru-cache) does.
+ */
+export declare function l1Set(store: ExternalObject<Namespace>, key: string, value: string | number, ttl: number | null, grace: number, tags?: string[] | null): boolean
 
 /** Counters and sizes, exact as of this call. */
 export declare function l1Stats(store: ExternalObject<Namespace>): L1StatsOut

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use rustocache_core::namespace::Namespace;
 use rustocache_core::store::{L1Config, L1Store, Lookup};
+use rustocache_core::CoreError;
 
 use crate::convert::{core_error, limit, millis, HitOut, Key, ValueOut};
 
@@ -105,6 +106,8 @@ pub fn l1_peek(store: &L1Handle, key: Key) -> Option<EntrySnapshot> {
 }
 
 /// Stores a value fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer.
+/// Returns `false` when the entry exceeds `maxEntrySize`: it was refused and the key now
+/// holds nothing, as bentocache (lru-cache) does.
 #[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, key: string, value: string | number, ttl: number | null, grace: number, tags?: string[] | null")]
 pub fn l1_set(
     store: &L1Handle,
@@ -113,7 +116,7 @@ pub fn l1_set(
     ttl: Option<f64>,
     grace: f64,
     tags: Option<Vec<String>>,
-) -> Result<()> {
+) -> Result<bool> {
     let ttl = ttl.map(|t| millis("ttl", t)).transpose()?;
     let grace = millis("grace", grace)?;
     let value = match value {
@@ -121,7 +124,11 @@ pub fn l1_set(
         Either::B(slot) => Value::Slot(slot),
     };
     let entry = Entry::new(value, now_ms(), ttl, grace, tags.unwrap_or_default());
-    store.set(key.as_str(), entry).map_err(core_error)
+    match store.set(key.as_str(), entry) {
+        Ok(()) => Ok(true),
+        Err(CoreError::EntryTooLarge { .. }) => Ok(false),
+        Err(err) => Err(core_error(err)),
+    }
 }
 
 /// Whether an entry, fresh or stale, exists.

@@ -1,0 +1,157 @@
+import { EventEmitter } from 'node:events'
+import type { BentoStore } from './bento_store.js'
+import { Cache, type GetOptions, type GetOrSetOptions, type KeyOptions, type SetOptions } from './cache.js'
+import { InvalidOptionError } from './errors.js'
+import { EventSink, type CacheEvents, type Emitter } from './events.js'
+import { type CacheOptions, ResolvedOptions } from './options.js'
+import { jsonSerializer, type Serializer } from './serializer.js'
+import { CacheCounters, type CacheStats } from './stats.js'
+
+/** Options of `new BentoCache()`: its stores, and the global defaults of every option. */
+export interface BentoCacheOptions<Stores extends Record<string, BentoStore>> extends CacheOptions {
+  /** The store used when none is named. */
+  default: keyof Stores & string
+  /** The stores, by name. */
+  stores: Stores
+  /** Key prefix of every store, unless the store sets its own. Default `'bentocache'`. */
+  prefix?: string
+  /** How values are serialized for tiers that keep bytes. Default JSON. */
+  serializer?: Serializer
+  /** Where events are emitted. Default: a new node `EventEmitter`. */
+  emitter?: Emitter
+}
+
+/**
+ * The cache: a set of named stores, each with its tiers and defaults. Methods called on it
+ * act on the default store; `use(name)` selects another. A drop-in for bentocache's.
+ *
+ * Every store is built in the constructor, so an invalid option throws there.
+ */
+export class BentoCache<Stores extends Record<string, BentoStore> = Record<string, BentoStore>> {
+  readonly #caches = new Map<string, Cache>()
+  readonly #default: Cache
+  readonly #emitter: Emitter
+  readonly defaultStoreName: string
+
+  constructor(options: BentoCacheOptions<Stores>) {
+    const { default: defaultStore, stores, prefix, serializer, emitter, ...global } = options
+    this.#emitter = emitter ?? new EventEmitter()
+    for (const [name, store] of Object.entries(stores)) {
+      this.#caches.set(name, this.#build(name, store, global, prefix ?? 'bentocache', serializer ?? jsonSerializer))
+    }
+    const selected = this.#caches.get(defaultStore)
+    if (!selected) throw new InvalidOptionError('default', defaultStore, `the name of a store (${[...this.#caches.keys()].join(', ')})`)
+    this.#default = selected
+    this.defaultStoreName = defaultStore
+  }
+
+  #build(name: string, store: BentoStore, global: CacheOptions, prefix: string, serializer: Serializer): Cache {
+    const { l1, l2, bus, options } = store.entry
+    if (l2) throw new InvalidOptionError('useL2Layer', 'driver', 'an L1 store only: this version has no L2 tier yet')
+    if (bus) throw new InvalidOptionError('useBus', 'driver', 'no bus: this version has no bus yet')
+    if (!l1) throw new InvalidOptionError('stores', name, 'a store with an L1 layer (useL1Layer(memoryDriver()))')
+    const { prefix: storePrefix, ...storeOptions } = options
+    const tier = l1.factory({ prefix: storePrefix ?? prefix, serializer })
+    const defaults = ResolvedOptions.resolve(global, storeOptions)
+    return new Cache(name, tier, defaults, new EventSink(this.#emitter, name), new CacheCounters())
+  }
+
+  /** The store `name` (the default store without one). */
+  use(name?: keyof Stores & string): Cache {
+    if (name === undefined) return this.#default
+    const cache = this.#caches.get(name)
+    if (!cache) throw new InvalidOptionError('store', name, `the name of a store (${[...this.#caches.keys()].join(', ')})`)
+    return cache
+  }
+
+  /** A namespace of the default store. */
+  namespace(name: string): Cache {
+    return this.#default.namespace(name)
+  }
+
+  get<T = any>(options: GetOptions<T>): Promise<T> {
+    return this.#default.get(options)
+  }
+
+  getOrSet<T = any>(options: GetOrSetOptions<T>): Promise<T> {
+    return this.#default.getOrSet(options)
+  }
+
+  getOrSetForever<T = any>(options: GetOrSetOptions<T>): Promise<T> {
+    return this.#default.getOrSetForever(options)
+  }
+
+  set<T>(options: SetOptions<T>): Promise<boolean> {
+    return this.#default.set(options)
+  }
+
+  setForever<T>(options: SetOptions<T>): Promise<boolean> {
+    return this.#default.setForever(options)
+  }
+
+  has(options: KeyOptions): Promise<boolean> {
+    return this.#default.has(options)
+  }
+
+  missing(options: KeyOptions): Promise<boolean> {
+    return this.#default.missing(options)
+  }
+
+  pull<T = any>(key: string): Promise<T | undefined> {
+    return this.#default.pull(key)
+  }
+
+  delete(options: KeyOptions): Promise<boolean> {
+    return this.#default.delete(options)
+  }
+
+  deleteMany(options: { keys: string[] }): Promise<boolean> {
+    return this.#default.deleteMany(options)
+  }
+
+  expire(options: KeyOptions): Promise<boolean> {
+    return this.#default.expire(options)
+  }
+
+  clear(): Promise<void> {
+    return this.#default.clear()
+  }
+
+  /** Clears every store. */
+  async clearAll(): Promise<void> {
+    await Promise.all([...this.#caches.values()].map((cache) => cache.clear()))
+  }
+
+  prune(): Promise<void> {
+    return this.#default.prune()
+  }
+
+  disconnect(): Promise<void> {
+    return this.#default.disconnect()
+  }
+
+  /** Disconnects every store. */
+  async disconnectAll(): Promise<void> {
+    await Promise.all([...this.#caches.values()].map((cache) => cache.disconnect()))
+  }
+
+  /** Counters of the default store. */
+  getStats(): CacheStats {
+    return this.#default.getStats()
+  }
+
+  on<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
+    this.#emitter.on(event, listener)
+    return this
+  }
+
+  once<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
+    this.#emitter.once(event, listener)
+    return this
+  }
+
+  off<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
+    this.#emitter.off(event, listener)
+    return this
+  }
+}

@@ -1,0 +1,310 @@
+import { FactoryError, FactoryHardTimeout, LockTimeoutError, UndefinedValueError } from './errors.js'
+import type { EventSink } from './events.js'
+import { FactoryContext, SKIP, type WriteOptions } from './factory_context.js'
+import { MISS, STALE, type MemoryTier, type TierEntry } from './memory_tier.js'
+import type { CacheOptions, CallOptions, ResolvedOptions } from './options.js'
+import { CacheCounters, type CacheStats } from './stats.js'
+
+/** A factory computes the value of a missing key. */
+export type Factory<T> = (ctx: FactoryContext) => T | typeof SKIP | Promise<T | typeof SKIP>
+
+export interface GetOptions<T> extends CacheOptions {
+  key: string
+  /** Returned on a miss; a function is called (and awaited) for it. */
+  defaultValue?: T | (() => T | Promise<T>)
+}
+export interface SetOptions<T> extends CallOptions {
+  key: string
+  value: T
+}
+export interface GetOrSetOptions<T> extends CallOptions {
+  key: string
+  factory: Factory<T>
+}
+export interface KeyOptions {
+  key: string
+}
+
+/** A factory run in progress; `settled` resolves however the run ends. */
+interface Run {
+  settled: Promise<void>
+}
+
+const TIMEOUT: unique symbol = Symbol('rustocache.timeout')
+
+/**
+ * One store (or namespace of it): what `bento.use(name)` and `bento.namespace(ns)`
+ * return. Hits take the fast path — one synchronous call into Rust, no option object —
+ * and everything else the slow path, which resolves options and runs factories.
+ */
+export class Cache {
+  /** Factory runs in progress, by key: callers of a missing key share one run. */
+  readonly #runs = new Map<string, Run>()
+
+  constructor(
+    /** The store's name. */
+    readonly name: string,
+    private readonly tier: MemoryTier,
+    private readonly defaults: ResolvedOptions,
+    private readonly events: EventSink,
+    private readonly counters: CacheCounters,
+  ) {}
+
+  /** The namespace `name` of this cache: same store, keys under `<prefix>:<name>:`. */
+  namespace(name: string): Cache {
+    return new Cache(this.name, this.tier.namespace(name), this.defaults, this.events, this.counters)
+  }
+
+  /** The value of `key`, or `defaultValue`; a stale value when grace is enabled. */
+  get<T = any>(options: GetOptions<T>): Promise<T> {
+    const key = options.key
+    const value = this.tier.get(key)
+    if (value !== MISS && value !== STALE) {
+      this.counters.hits++
+      this.events.hit(key, value)
+      return Promise.resolve(value as T)
+    }
+    return this.#getSlow(options, value === STALE)
+  }
+
+  async #getSlow<T>(options: GetOptions<T>, stale: boolean): Promise<T> {
+    const key = options.key
+    if (stale && this.defaults.withCall(options).graceEnabled) {
+      const entry = this.tier.peek(key)
+      if (entry) {
+        this.counters.staleHits++
+        this.events.hit(key, entry.value, !entry.fresh)
+        return entry.value as T
+      }
+    }
+    this.counters.misses++
+    this.events.miss(key)
+    const fallback = options.defaultValue
+    return (typeof fallback === 'function' ? await (fallback as () => T)() : fallback) as T
+  }
+
+  /** Stores `value` under `key`. Resolves `true`. */
+  set<T>(options: SetOptions<T>): Promise<boolean> {
+    const { key, value } = options
+    if (value === undefined) return Promise.reject(new UndefinedValueError(key))
+    const resolved = this.defaults.withCall(options)
+    this.#write(key, value, resolved.ttl, resolved.grace, options.tags)
+    return Promise.resolve(true)
+  }
+
+  /** Stores `value` under `key` with no expiry (unless the call gives a ttl). */
+  setForever<T>(options: SetOptions<T>): Promise<boolean> {
+    return this.set({ ttl: null, ...options })
+  }
+
+  /**
+   * The value of `key`; on a miss, the value `factory` computes, cached. Concurrent calls
+   * for one missing key run the factory once and share its result.
+   */
+  getOrSet<T = any>(options: GetOrSetOptions<T>): Promise<T> {
+    if (options.forceFresh === true) return this.#getOrSetSlow(options, this.defaults.withCall(options), undefined)
+    const key = options.key
+    const value = this.tier.get(key)
+    if (value !== MISS && value !== STALE) {
+      this.counters.hits++
+      this.events.hit(key, value)
+      return Promise.resolve(value as T)
+    }
+    const resolved = this.defaults.withCall(options)
+    return this.#getOrSetSlow(options, resolved, value === STALE ? this.#stale(key, resolved) : undefined)
+  }
+
+  /** As {@link getOrSet}, caching the value with no expiry (unless the call gives a ttl). */
+  getOrSetForever<T = any>(options: GetOrSetOptions<T>): Promise<T> {
+    return this.getOrSet({ ttl: null, ...options })
+  }
+
+  /** A stale entry that may stand in for a fresh value, if grace allows. */
+  #stale(key: string, options: ResolvedOptions): TierEntry | undefined {
+    return options.graceEnabled ? this.tier.peek(key) : undefined
+  }
+
+  async #getOrSetSlow<T>(call: GetOrSetOptions<T>, options: ResolvedOptions, stale: TierEntry | undefined): Promise<T> {
+    const key = call.key
+    this.counters.misses++
+    for (;;) {
+      const running = this.#runs.get(key)
+      if (!running) return this.#runFactory(call, options, stale)
+
+      // Another caller is computing this key: wait for it, then look again.
+      const limit = options.waitLimit(stale !== undefined)
+      const outcome = limit === null ? await running.settled : await withTimeout(running.settled, limit)
+      if (outcome === TIMEOUT) {
+        if (stale) return this.#serveStale(key, stale)
+        throw new LockTimeoutError(key)
+      }
+      if (call.forceFresh !== true) {
+        const value = this.tier.get(key)
+        if (value !== MISS && value !== STALE) {
+          this.events.hit(key, value)
+          return value as T
+        }
+        if (value === STALE) stale = this.#stale(key, options) ?? stale
+      }
+    }
+  }
+
+  async #runFactory<T>(call: GetOrSetOptions<T>, options: ResolvedOptions, stale: TierEntry | undefined): Promise<T> {
+    const key = call.key
+    const hasStale = stale !== undefined
+    const background = options.shouldRevalidateInBackground(hasStale)
+    const write: WriteOptions = {
+      ttl: options.ttl,
+      grace: options.grace,
+      tags: call.tags ? [...call.tags] : [],
+      skipL2Write: call.skipL2Write ?? false,
+      skipBusNotify: call.skipBusNotify ?? false,
+    }
+    // As bentocache, a background refresh is not shown the value it replaces.
+    const ctx = new FactoryContext(stale && !background ? { value: stale.value } : undefined, write)
+
+    this.counters.factoryRuns++
+    const work = this.#produce(key, call.factory, ctx, write, options, background)
+    const settled = work.then(noop, noop)
+    const run: Run = { settled }
+    this.#runs.set(key, run)
+    void settled.then(() => {
+      if (this.#runs.get(key) === run) this.#runs.delete(key)
+    })
+
+    if (background) {
+      // Stale-while-revalidate: serve the stale value now; failures went to onFactoryError.
+      return this.#serveStale(key, stale!)
+    }
+
+    try {
+      const limit = options.factoryLimit(hasStale)
+      const result = limit === null ? await work : await withTimeout(work, limit.ms)
+      if (result === TIMEOUT) {
+        this.counters.factoryTimeouts++
+        if (limit!.soft) return this.#serveStale(key, stale!)
+        throw new FactoryHardTimeout(key)
+      }
+      this.events.miss(key)
+      return (result === SKIP ? undefined : result) as T
+    } catch (error) {
+      if (!stale || error instanceof FactoryHardTimeout) throw error
+      // Serve the stale value, and leave the factory alone for graceBackoff.
+      this.tier.set(key, stale.value, options.graceBackoff, options.grace)
+      return this.#serveStale(key, stale)
+    }
+  }
+
+  /** Runs the factory and writes its value. Rejects with what the caller should see. */
+  async #produce<T>(
+    key: string,
+    factory: GetOrSetOptions<T>['factory'],
+    ctx: FactoryContext,
+    write: WriteOptions,
+    options: ResolvedOptions,
+    background: boolean,
+  ): Promise<T | typeof SKIP> {
+    let value: T | typeof SKIP
+    try {
+      value = await factory(ctx)
+    } catch (cause) {
+      this.counters.factoryErrors++
+      const error = new FactoryError(key, cause, background)
+      options.onFactoryError?.(error)
+      throw error
+    }
+    if (value === SKIP) return SKIP
+    if (value === undefined) throw new UndefinedValueError(key)
+    this.#write(key, value, write.ttl, write.grace, write.tags)
+    return value
+  }
+
+  #serveStale<T>(key: string, stale: TierEntry): T {
+    this.counters.staleHits++
+    this.events.hit(key, stale.value, true)
+    return stale.value as T
+  }
+
+  /** Writes one entry and tells listeners. A negative ttl removes the key instead. */
+  #write(key: string, value: unknown, ttl: number | null, grace: number, tags?: string[]) {
+    if (ttl !== null && ttl < 0) this.tier.delete(key)
+    else this.tier.set(key, value, ttl, grace, tags)
+    this.events.written(key, value)
+  }
+
+  /** Whether `key` holds a fresh value. */
+  has(options: KeyOptions): Promise<boolean> {
+    return Promise.resolve(this.#hasFresh(options.key))
+  }
+
+  /** Whether `key` holds no fresh value. */
+  missing(options: KeyOptions): Promise<boolean> {
+    return Promise.resolve(!this.#hasFresh(options.key))
+  }
+
+  #hasFresh(key: string): boolean {
+    return this.tier.peek(key)?.fresh === true
+  }
+
+  /** The value of `key` (as `get` gives it), removed from the cache. */
+  async pull<T = any>(key: string): Promise<T | undefined> {
+    const value = await this.get<T>({ key })
+    await this.delete({ key })
+    return value
+  }
+
+  /** Removes `key`. Resolves `true`, as bentocache does, whether or not it existed. */
+  delete(options: KeyOptions): Promise<boolean> {
+    this.tier.delete(options.key)
+    this.events.deleted(options.key)
+    return Promise.resolve(true)
+  }
+
+  /** Removes `keys`. Resolves `true`. */
+  deleteMany(options: { keys: string[] }): Promise<boolean> {
+    this.tier.deleteMany(options.keys)
+    for (const key of options.keys) this.events.deleted(key)
+    return Promise.resolve(true)
+  }
+
+  /** Turns `key` stale: grace may still serve it. Resolves `true`. */
+  expire(options: KeyOptions): Promise<boolean> {
+    this.tier.expire(options.key)
+    this.events.expired(options.key)
+    return Promise.resolve(true)
+  }
+
+  /** Removes every entry of this cache (of this namespace, for a namespace). */
+  clear(): Promise<void> {
+    this.tier.clear()
+    this.events.cleared()
+    return Promise.resolve()
+  }
+
+  /** Nothing to prune in memory; here for bentocache's surface. */
+  prune(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  /** Nothing to close in memory; here for bentocache's surface. */
+  disconnect(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  /** Counters of this store (shared by its namespaces) and of its L1 tier. */
+  getStats(): CacheStats {
+    return this.counters.read(this.tier.stats())
+  }
+}
+
+function noop() {}
+
+/** `promise`'s outcome, or {@link TIMEOUT} after `ms`. The timer is cleared either way. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
+  if (ms <= 0) return Promise.race([promise, Promise.resolve(TIMEOUT)])
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<typeof TIMEOUT>((resolve) => {
+    timer = setTimeout(resolve, ms, TIMEOUT)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}

@@ -1,0 +1,53 @@
+import type { EventEmitter } from 'node:events'
+
+/** The events a cache emits, with bentocache's names and payloads. */
+export interface CacheEvents {
+  'cache:hit': { key: string; value: unknown; store: string; layer: 'l1' | 'l2'; graced: boolean }
+  'cache:miss': { key: string; store: string }
+  'cache:written': { key: string; value: unknown; store: string }
+  'cache:deleted': { key: string; store: string }
+  'cache:cleared': { store: string }
+  'cache:expire': { key: string; store: string }
+}
+
+/** Anything with node's `EventEmitter` surface that events are emitted on. */
+export type Emitter = Pick<EventEmitter, 'on' | 'once' | 'off' | 'emit' | 'listenerCount'>
+
+/**
+ * Emits a store's events. Each payload is built only when someone listens, so an
+ * unobserved cache pays one `listenerCount` lookup per operation and allocates nothing.
+ */
+export class EventSink {
+  constructor(
+    private readonly emitter: Emitter,
+    private readonly store: string,
+  ) {}
+
+  hit(key: string, value: unknown, graced = false, layer: 'l1' | 'l2' = 'l1') {
+    if (this.emitter.listenerCount('cache:hit') !== 0) {
+      this.emitter.emit('cache:hit', { key, value, store: this.store, layer, graced })
+    }
+  }
+
+  miss(key: string) {
+    if (this.emitter.listenerCount('cache:miss') !== 0) this.emitter.emit('cache:miss', { key, store: this.store })
+  }
+
+  written(key: string, value: unknown) {
+    if (this.emitter.listenerCount('cache:written') !== 0) {
+      this.emitter.emit('cache:written', { key, value, store: this.store })
+    }
+  }
+
+  deleted(key: string) {
+    if (this.emitter.listenerCount('cache:deleted') !== 0) this.emitter.emit('cache:deleted', { key, store: this.store })
+  }
+
+  cleared() {
+    if (this.emitter.listenerCount('cache:cleared') !== 0) this.emitter.emit('cache:cleared', { store: this.store })
+  }
+
+  expired(key: string) {
+    if (this.emitter.listenerCount('cache:expire') !== 0) this.emitter.emit('cache:expire', { key, store: this.store })
+  }
+}
