@@ -9,10 +9,11 @@ import {
   l1Peek,
   l1Set,
   l1Stats,
+  type L1Handle,
   type L1StatsOut,
 } from '../index.js'
 import type { Serializer } from './serializer.js'
-import { SlotTable, type L1Handle } from './slot_table.js'
+import { SlotTable } from './slot_table.js'
 
 /** What `get` returns when the key holds only a stale entry. */
 export const STALE: unique symbol = Symbol('rustocache.stale')

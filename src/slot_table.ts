@@ -1,7 +1,4 @@
-import { l1TakeFreedSlots, type l1Create } from '../index.js'
-
-/** A namespace of a Rust store, as the binding hands it out. */
-export type L1Handle = ReturnType<typeof l1Create>
+import { l1TakeFreedSlots, type L1Handle } from '../index.js'
 
 /**
  * The values of a `serialize: false` store. They stay JS values on the V8 heap, held here

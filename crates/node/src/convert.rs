@@ -74,6 +74,14 @@ impl FromNapiValue for Key {
     }
 }
 
+/// Reads a key like [`Key`] does, and runs `f` with it; `None` if `value` is not a string.
+///
+/// # Safety
+/// `env` and `value` must be valid for the current call.
+pub unsafe fn read_key_then<R>(env: sys::napi_env, value: sys::napi_value, f: impl FnOnce(&str) -> R) -> Option<R> {
+    Key::from_napi_value(env, value).ok().map(|key| f(key.as_str()))
+}
+
 impl TypeName for Key {
     fn type_name() -> &'static str {
         "string"

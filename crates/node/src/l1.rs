@@ -1,6 +1,6 @@
 //! `NativeL1`: the in-memory store, as JavaScript sees it.
 
-use napi::bindgen_prelude::{Either, External};
+use napi::bindgen_prelude::Either;
 use napi::Result;
 use napi_derive::napi;
 use rustocache_core::clock::now_ms;
@@ -8,10 +8,11 @@ use rustocache_core::entry::{Entry, Value};
 use std::sync::Arc;
 
 use rustocache_core::namespace::Namespace;
-use rustocache_core::store::{L1Config, L1Store, Lookup};
+use rustocache_core::store::{L1Config, L1Store};
 use rustocache_core::CoreError;
 
-use crate::convert::{core_error, limit, millis, HitOut, Key, ValueOut};
+use crate::handle::{L1Handle, L1Ref};
+use crate::convert::{core_error, limit, millis, Key, ValueOut};
 
 /// Limits of an in-memory store; each is optional.
 #[napi(object)]
@@ -60,40 +61,30 @@ pub struct L1StatsOut {
 /// JavaScript holds it as an opaque external and passes it to the `l1*` functions: a
 /// free function over an external costs about half of what a class method costs at the
 /// boundary (measured), and `l1Get` is the hot path of every cache hit.
-type L1Handle = External<Namespace>;
+
 
 
 /// A store with the given limits, seen through its root namespace `prefix`.
-#[napi(catch_unwind)]
-pub fn l1_create(limits: L1Limits, prefix: String) -> Result<External<Namespace>> {
+#[napi(catch_unwind, ts_return_type = "L1Handle")]
+pub fn l1_create(limits: L1Limits, prefix: String) -> Result<L1Handle> {
     let config = L1Config {
         max_items: limit("maxItems", limits.max_items)?,
         max_size: limit("maxSize", limits.max_size)?,
         max_entry_size: limit("maxEntrySize", limits.max_entry_size)?,
     };
     let store = Arc::new(L1Store::new(config).map_err(core_error)?);
-    Ok(External::new(Namespace::root(store, &prefix)))
+    Ok(L1Handle(Namespace::root(store, &prefix)))
 }
 
 /// The namespace `name` nested in `store`'s namespace, on the same store.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, name: string")]
-pub fn l1_namespace(store: &L1Handle, name: String) -> External<Namespace> {
-    External::new(store.child(&name))
-}
-
-/// The hot path: the value if fresh, `null` if only stale, `undefined` if absent.
-#[napi(ts_return_type = "string | number | null | undefined", ts_args_type = "store: ExternalObject<Namespace>, key: string")]
-pub fn l1_get(store: &L1Handle, key: Key) -> HitOut {
-    match store.get(key.as_str(), now_ms()) {
-        Lookup::Fresh(entry) => HitOut::Fresh(entry),
-        Lookup::Stale(_) => HitOut::Stale,
-        Lookup::Miss => HitOut::Miss,
-    }
+#[napi(catch_unwind, ts_args_type = "store: L1Handle, name: string", ts_return_type = "L1Handle")]
+pub fn l1_namespace(store: L1Ref, name: String) -> L1Handle {
+    L1Handle(store.child(&name))
 }
 
 /// The whole entry if alive (fresh or stale), without counting a lookup.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, key: string")]
-pub fn l1_peek(store: &L1Handle, key: Key) -> Option<EntrySnapshot> {
+#[napi(catch_unwind, ts_args_type = "store: L1Handle, key: string")]
+pub fn l1_peek(store: L1Ref, key: Key) -> Option<EntrySnapshot> {
     let now = now_ms();
     store.peek(key.as_str(), now).map(|entry| EntrySnapshot {
         created_at: entry.created_at as f64,
@@ -108,9 +99,9 @@ pub fn l1_peek(store: &L1Handle, key: Key) -> Option<EntrySnapshot> {
 /// Stores a value fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer.
 /// Returns `false` when the entry exceeds `maxEntrySize`: it was refused and the key now
 /// holds nothing, as bentocache (lru-cache) does.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, key: string, value: string | number, ttl: number | null, grace: number, tags?: string[] | null")]
+#[napi(catch_unwind, ts_args_type = "store: L1Handle, key: string, value: string | number, ttl: number | null, grace: number, tags?: string[] | null")]
 pub fn l1_set(
-    store: &L1Handle,
+    store: L1Ref,
     key: Key,
     value: Either<String, u32>,
     ttl: Option<f64>,
@@ -132,50 +123,50 @@ pub fn l1_set(
 }
 
 /// Whether an entry, fresh or stale, exists.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, key: string")]
-pub fn l1_has(store: &L1Handle, key: Key) -> bool {
+#[napi(catch_unwind, ts_args_type = "store: L1Handle, key: string")]
+pub fn l1_has(store: L1Ref, key: Key) -> bool {
     store.has(key.as_str(), now_ms())
 }
 
 /// Removes an entry; tells whether there was one.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, key: string")]
-pub fn l1_delete(store: &L1Handle, key: Key) -> bool {
+#[napi(catch_unwind, ts_args_type = "store: L1Handle, key: string")]
+pub fn l1_delete(store: L1Ref, key: Key) -> bool {
     store.delete(key.as_str())
 }
 
 /// Removes entries; tells how many there were.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, keys: string[]")]
-pub fn l1_delete_many(store: &L1Handle, keys: Vec<String>) -> u32 {
+#[napi(catch_unwind, ts_args_type = "store: L1Handle, keys: string[]")]
+pub fn l1_delete_many(store: L1Ref, keys: Vec<String>) -> u32 {
     keys.iter().filter(|key| store.delete(key)).count() as u32
 }
 
 /// Turns an entry stale now, keeping it for grace; tells whether there was one.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>, key: string")]
-pub fn l1_expire(store: &L1Handle, key: Key) -> bool {
+#[napi(catch_unwind, ts_args_type = "store: L1Handle, key: string")]
+pub fn l1_expire(store: L1Ref, key: Key) -> bool {
     store.expire(key.as_str(), now_ms())
 }
 
 /// Removes the namespace's entries, nested namespaces included.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>")]
-pub fn l1_clear(store: &L1Handle) {
+#[napi(catch_unwind, ts_args_type = "store: L1Handle")]
+pub fn l1_clear(store: L1Ref) {
     store.clear()
 }
 
 /// Slots of `serialize: false` values that left the store since the last call.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>")]
-pub fn l1_take_freed_slots(store: &L1Handle) -> Vec<u32> {
+#[napi(catch_unwind, ts_args_type = "store: L1Handle")]
+pub fn l1_take_freed_slots(store: L1Ref) -> Vec<u32> {
     store.store().take_freed_slots()
 }
 
 /// Applies pending evictions and expirations now.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>")]
-pub fn l1_run_pending_tasks(store: &L1Handle) {
+#[napi(catch_unwind, ts_args_type = "store: L1Handle")]
+pub fn l1_run_pending_tasks(store: L1Ref) {
     store.store().run_pending_tasks()
 }
 
 /// Counters and sizes, exact as of this call.
-#[napi(catch_unwind, ts_args_type = "store: ExternalObject<Namespace>")]
-pub fn l1_stats(store: &L1Handle) -> L1StatsOut {
+#[napi(catch_unwind, ts_args_type = "store: L1Handle")]
+pub fn l1_stats(store: L1Ref) -> L1StatsOut {
     let s = store.store().stats();
     L1StatsOut {
         hits: s.hits as f64,

@@ -6,6 +6,8 @@
 #![deny(clippy::all)]
 
 mod convert;
+mod handle;
+mod hot_path;
 mod l1;
 
 
