@@ -1,5 +1,7 @@
 //! The entry model: what a tier stores under a key.
 
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
 /// A stored value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
@@ -31,19 +33,23 @@ impl Value {
 /// An entry is *fresh* until its logical expiry (its ttl), *stale* from then until its
 /// physical expiry (ttl plus grace), when it is gone. A stale entry can still be served
 /// by grace while a new value is being computed, or when computing one fails.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Entry {
     /// The value.
     pub value: Value,
     /// When the entry was written, in ms since the epoch.
     pub created_at: u64,
-    /// When the entry turns stale, in ms since the epoch; `None` never.
-    pub logical_expires_at: Option<u64>,
+    /// When the entry turns stale, in ms since the epoch; [`NEVER`] never. Atomic so that
+    /// `expire` can turn a shared entry stale in place, without replacing it.
+    logical_expires_at: AtomicU64,
     /// When the entry is dropped, in ms since the epoch; `None` never.
     pub physical_expires_at: Option<u64>,
     /// The entry's tags.
     pub tags: Box<[Box<str>]>,
 }
+
+/// The logical expiry of an entry that never turns stale.
+pub const NEVER: u64 = u64::MAX;
 
 impl Entry {
     /// A new entry written at `now`, fresh for `ttl_ms` (`None`: forever) and kept
@@ -52,7 +58,7 @@ impl Entry {
     /// ```
     /// use rustocache_core::entry::{Entry, Value};
     /// let e = Entry::new(Value::text("1"), 1_000, Some(50), 200, vec![]);
-    /// assert_eq!((e.logical_expires_at, e.physical_expires_at), (Some(1_050), Some(1_250)));
+    /// assert_eq!((e.logical_expires_at(), e.physical_expires_at), (Some(1_050), Some(1_250)));
     /// assert!(e.is_fresh(1_049) && !e.is_fresh(1_050) && e.is_alive(1_249) && !e.is_alive(1_250));
     /// ```
     pub fn new(value: Value, now: u64, ttl_ms: Option<u64>, grace_ms: u64, tags: Vec<String>) -> Self {
@@ -60,7 +66,7 @@ impl Entry {
         Entry {
             value,
             created_at: now,
-            logical_expires_at: logical,
+            logical_expires_at: AtomicU64::new(logical.unwrap_or(NEVER)),
             physical_expires_at: logical.map(|at| at.saturating_add(grace_ms)),
             tags: tags.into_iter().map(String::into_boxed_str).collect(),
         }
@@ -69,7 +75,7 @@ impl Entry {
     /// Whether the entry is still fresh (logically unexpired) at `now`.
     #[inline]
     pub fn is_fresh(&self, now: u64) -> bool {
-        self.logical_expires_at.is_none_or(|at| now < at)
+        now < self.logical_expires_at.load(Relaxed)
     }
 
     /// Whether the entry still exists (physically unexpired) at `now`.
@@ -78,13 +84,23 @@ impl Entry {
         self.physical_expires_at.is_none_or(|at| now < at)
     }
 
-    /// The same entry turned stale at `now`, keeping its physical expiry so grace can
-    /// still serve it.
-    pub fn expired_at(&self, now: u64) -> Self {
-        Entry {
-            logical_expires_at: Some(self.logical_expires_at.map_or(now, |at| at.min(now))),
-            ..self.clone()
-        }
+    /// When the entry turns stale, in ms since the epoch; `None` never.
+    pub fn logical_expires_at(&self) -> Option<u64> {
+        Some(self.logical_expires_at.load(Relaxed)).filter(|&at| at != NEVER)
+    }
+
+    /// Turns the entry stale at `now` (if it was not already), keeping its physical expiry
+    /// so grace can still serve it.
+    ///
+    /// ```
+    /// use rustocache_core::entry::{Entry, Value};
+    /// let e = Entry::new(Value::text("1"), 1_000, None, 0, vec![]);
+    /// e.expire(2_000);
+    /// assert_eq!(e.logical_expires_at(), Some(2_000));
+    /// assert!(!e.is_fresh(2_000));
+    /// ```
+    pub fn expire(&self, now: u64) {
+        self.logical_expires_at.fetch_min(now, Relaxed);
     }
 
     /// The bytes the entry weighs under `key`: key, value and tags.

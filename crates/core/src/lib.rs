@@ -25,6 +25,7 @@ pub mod entry;
 pub mod error;
 pub mod hashing;
 pub mod namespace;
+mod read_buffer;
 pub mod stats;
 pub mod store;
 

@@ -15,6 +15,7 @@ pub struct L1Counters {
     pub(crate) evictions: AtomicU64,
     pub(crate) expirations: AtomicU64,
     pub(crate) rejected: AtomicU64,
+    pub(crate) dropped_reads: AtomicU64,
 }
 
 impl L1Counters {
@@ -41,6 +42,8 @@ pub struct L1Stats {
     pub expirations: u64,
     /// Writes refused because the entry exceeded `maxEntrySize`.
     pub rejected: u64,
+    /// Batches of reads the eviction policy never saw because its thread was behind.
+    pub dropped_reads: u64,
     /// Entries held now.
     pub entries: u64,
     /// Bytes held now, as weighed for `maxSize` (keys, values and tags).
@@ -57,6 +60,7 @@ impl L1Counters {
             evictions: self.evictions.load(Relaxed),
             expirations: self.expirations.load(Relaxed),
             rejected: self.rejected.load(Relaxed),
+            dropped_reads: self.dropped_reads.load(Relaxed),
             entries,
             bytes,
         }

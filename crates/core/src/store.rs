@@ -1,24 +1,33 @@
 //! The in-memory (L1) store.
 //!
-//! Built on [moka]'s synchronous cache, which already does what Caffeine does to keep
-//! reads cheap: a read is recorded in a lock-free buffer and replayed against the
-//! eviction policy (TinyLFU admission over an LRU) in batches, off the reader's path.
-//! On top of it this module adds the entry model's two lifetimes, byte weighing, a
-//! per-entry size limit, prefix-scoped clears and the counters.
+//! Two structures hold the same entries:
+//!
+//! - the **index**, a plain hash map behind a read-write lock, answers every lookup
+//!   (tens of nanoseconds);
+//! - the **policy**, a [moka] cache, decides what to evict (TinyLFU admission over an LRU,
+//!   bounded by count or by bytes) and when entries physically expire. It learns about
+//!   reads in batches, from a [`ReadBuffer`], off the reader's thread, as Caffeine does.
+//!
+//! Writes go to both; an entry the policy evicts or expires is removed from the index by
+//! moka's eviction listener, unless the index already holds a newer entry for the key.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use moka::notification::RemovalCause;
 use moka::sync::Cache;
 use moka::Expiry;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use crate::clock::now_ms;
 use crate::entry::{Entry, Value};
 use crate::error::CoreError;
 use crate::hashing::KeyHasher;
+use crate::read_buffer::{Policy, ReadBuffer};
 use crate::stats::{L1Counters, L1Stats};
+
+type Index = RwLock<HashMap<Arc<str>, Arc<Entry>, KeyHasher>>;
 
 /// Limits of an L1 store. `None` means no limit of that kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -32,7 +41,7 @@ pub struct L1Config {
 }
 
 /// What a lookup found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Lookup {
     /// Nothing, or an entry past its physical expiry.
     Miss,
@@ -53,14 +62,14 @@ impl GraceExpiry {
     }
 }
 
-impl Expiry<String, Arc<Entry>> for GraceExpiry {
-    fn expire_after_create(&self, _: &String, entry: &Arc<Entry>, _: Instant) -> Option<Duration> {
+impl Expiry<Arc<str>, Arc<Entry>> for GraceExpiry {
+    fn expire_after_create(&self, _: &Arc<str>, entry: &Arc<Entry>, _: Instant) -> Option<Duration> {
         Self::remaining(entry)
     }
 
     fn expire_after_update(
         &self,
-        _: &String,
+        _: &Arc<str>,
         entry: &Arc<Entry>,
         _: Instant,
         _: Option<Duration>,
@@ -71,7 +80,9 @@ impl Expiry<String, Arc<Entry>> for GraceExpiry {
 
 /// An in-memory cache tier.
 pub struct L1Store {
-    cache: Cache<String, Arc<Entry>, KeyHasher>,
+    index: Arc<Index>,
+    policy: Policy,
+    reads: ReadBuffer,
     counters: Arc<L1Counters>,
     freed_slots: Arc<Mutex<Vec<u32>>>,
     max_entry_size: Option<u64>,
@@ -95,17 +106,25 @@ impl L1Store {
 
         let counters = Arc::new(L1Counters::default());
         let freed_slots = Arc::new(Mutex::new(Vec::new()));
+        let index: Arc<Index> = Arc::new(RwLock::new(HashMap::with_hasher(KeyHasher::default())));
         let mut builder = Cache::builder()
             .expire_after(GraceExpiry)
             .support_invalidation_closures()
             .eviction_listener({
                 let counters = Arc::clone(&counters);
                 let freed_slots = Arc::clone(&freed_slots);
-                move |_key, entry: Arc<Entry>, cause| {
+                let index = Arc::clone(&index);
+                move |key: Arc<Arc<str>>, entry: Arc<Entry>, cause| {
                     match cause {
                         RemovalCause::Size => L1Counters::bump(&counters.evictions),
                         RemovalCause::Expired => L1Counters::bump(&counters.expirations),
                         RemovalCause::Explicit | RemovalCause::Replaced => {}
+                    }
+                    if cause != RemovalCause::Replaced {
+                        let mut index = index.write();
+                        if index.get(&**key).is_some_and(|held| Arc::ptr_eq(held, &entry)) {
+                            index.remove(&**key);
+                        }
                     }
                     if let Value::Slot(slot) = entry.value {
                         freed_slots.lock().push(slot);
@@ -117,18 +136,20 @@ impl L1Store {
             (Some(items), None) => builder.max_capacity(items),
             (None, Some(bytes)) => builder
                 .max_capacity(bytes)
-                .weigher(|key: &String, entry: &Arc<Entry>| clamp_u32(entry.weight(key))),
+                .weigher(|key: &Arc<str>, entry: &Arc<Entry>| clamp_u32(entry.weight(key))),
             (Some(items), Some(bytes)) => {
                 let floor = bytes.div_ceil(items);
                 builder
                     .max_capacity(bytes)
-                    .weigher(move |key: &String, entry: &Arc<Entry>| clamp_u32(entry.weight(key).max(floor)))
+                    .weigher(move |key: &Arc<str>, entry: &Arc<Entry>| clamp_u32(entry.weight(key).max(floor)))
             }
             (None, None) => builder,
         };
 
         Ok(L1Store {
-            cache: builder.build_with_hasher(KeyHasher::default()),
+            index,
+            policy: builder.build_with_hasher(KeyHasher::default()),
+            reads: ReadBuffer::new(),
             counters,
             freed_slots,
             max_entry_size: config.max_entry_size,
@@ -138,14 +159,19 @@ impl L1Store {
     /// Looks `key` up at time `now` (ms since the epoch) and counts the outcome.
     #[inline]
     pub fn get(&self, key: &str, now: u64) -> Lookup {
-        match self.cache.get(key) {
-            Some(entry) if entry.is_fresh(now) => {
-                L1Counters::bump(&self.counters.hits);
-                Lookup::Fresh(entry)
-            }
-            Some(entry) if entry.is_alive(now) => {
-                L1Counters::bump(&self.counters.stale_hits);
-                Lookup::Stale(entry)
+        let found = self.index.read().get_key_value(key).map(|(k, e)| (Arc::clone(k), Arc::clone(e)));
+        match found {
+            Some((key, entry)) if entry.is_alive(now) => {
+                if self.reads.record(key, &self.policy) {
+                    L1Counters::bump(&self.counters.dropped_reads);
+                }
+                if entry.is_fresh(now) {
+                    L1Counters::bump(&self.counters.hits);
+                    Lookup::Fresh(entry)
+                } else {
+                    L1Counters::bump(&self.counters.stale_hits);
+                    Lookup::Stale(entry)
+                }
             }
             _ => {
                 L1Counters::bump(&self.counters.misses);
@@ -156,7 +182,7 @@ impl L1Store {
 
     /// The entry under `key` if it is still alive at `now`, without counting a lookup.
     pub fn peek(&self, key: &str, now: u64) -> Option<Arc<Entry>> {
-        self.cache.get(key).filter(|entry| entry.is_alive(now))
+        self.index.read().get(key).filter(|entry| entry.is_alive(now)).cloned()
     }
 
     /// Stores `entry` under `key`, replacing what was there.
@@ -169,7 +195,7 @@ impl L1Store {
             let size = entry.weight(key);
             if size > limit {
                 L1Counters::bump(&self.counters.rejected);
-                self.cache.invalidate(key);
+                self.delete(key);
                 if let Value::Slot(slot) = entry.value {
                     self.freed_slots.lock().push(slot);
                 }
@@ -177,7 +203,12 @@ impl L1Store {
             }
         }
         L1Counters::bump(&self.counters.writes);
-        self.cache.insert(key.to_owned(), Arc::new(entry));
+        let key: Arc<str> = Arc::from(key);
+        let entry = Arc::new(entry);
+        // The index first: the policy may evict the entry at once (TinyLFU admission), and
+        // its listener must then find it in the index to remove it.
+        self.index.write().insert(Arc::clone(&key), Arc::clone(&entry));
+        self.policy.insert(key, entry);
         Ok(())
     }
 
@@ -188,7 +219,9 @@ impl L1Store {
 
     /// Removes the entry under `key`; tells whether there was one.
     pub fn delete(&self, key: &str) -> bool {
-        self.cache.remove(key).is_some()
+        let removed = self.index.write().remove(key);
+        self.policy.invalidate(key);
+        removed.is_some()
     }
 
     /// Turns the entry under `key` stale at `now`, keeping it for grace; tells whether
@@ -196,7 +229,7 @@ impl L1Store {
     pub fn expire(&self, key: &str, now: u64) -> bool {
         match self.peek(key, now) {
             Some(entry) => {
-                self.cache.insert(key.to_owned(), Arc::new(entry.expired_at(now)));
+                entry.expire(now);
                 true
             }
             None => false,
@@ -205,15 +238,17 @@ impl L1Store {
 
     /// Removes every entry.
     pub fn clear(&self) {
-        self.cache.invalidate_all();
+        self.index.write().clear();
+        self.policy.invalidate_all();
     }
 
     /// Removes every entry whose key starts with `prefix` (a namespace's entries).
     /// Reads stop seeing them at once; the memory is reclaimed in the background.
     pub fn clear_prefix(&self, prefix: &str) {
+        self.index.write().retain(|key, _| !key.starts_with(prefix));
         let prefix = prefix.to_owned();
-        // Cannot fail: the cache is built with support_invalidation_closures.
-        let _ = self.cache.invalidate_entries_if(move |key, _| key.starts_with(&prefix));
+        // Cannot fail: the policy is built with support_invalidation_closures.
+        let _ = self.policy.invalidate_entries_if(move |key, _| key.starts_with(&prefix));
     }
 
     /// Slots of `serialize: false` values whose entries have left the store since the
@@ -222,17 +257,19 @@ impl L1Store {
         std::mem::take(&mut *self.freed_slots.lock())
     }
 
-    /// Applies pending evictions, expirations and invalidations now rather than in the
-    /// background; counts and sizes are exact afterwards.
+    /// Replays pending reads and applies pending evictions, expirations and invalidations
+    /// now rather than in the background; counts and sizes are exact afterwards.
     pub fn run_pending_tasks(&self) {
-        self.cache.run_pending_tasks();
+        self.reads.flush(&self.policy);
+        self.policy.run_pending_tasks();
     }
 
     /// A reading of the counters, after applying pending maintenance.
     pub fn stats(&self) -> L1Stats {
-        self.cache.run_pending_tasks();
-        let bytes = self.cache.iter().map(|(key, entry)| entry.weight(&key)).sum();
-        self.counters.read(self.cache.entry_count(), bytes)
+        self.run_pending_tasks();
+        let index = self.index.read();
+        let bytes = index.iter().map(|(key, entry)| entry.weight(key)).sum();
+        self.counters.read(index.len() as u64, bytes)
     }
 }
 
@@ -255,7 +292,7 @@ mod tests {
         store.set("k", text("v", now, Some(100), 100)).unwrap();
         assert!(matches!(store.get("k", now + 99), Lookup::Fresh(_)));
         assert!(matches!(store.get("k", now + 100), Lookup::Stale(_)));
-        assert_eq!(store.get("k", now + 200), Lookup::Miss);
+        assert!(matches!(store.get("k", now + 200), Lookup::Miss));
         let s = store.stats();
         assert_eq!((s.hits, s.stale_hits, s.misses), (1, 1, 1));
     }
@@ -312,7 +349,7 @@ mod tests {
         store.set("k", text("small", now, None, 0)).unwrap();
         let err = store.set("k", text("far too large", now, None, 0)).unwrap_err();
         assert_eq!(err, CoreError::EntryTooLarge { size: 14, limit: 10 });
-        assert_eq!(store.get("k", now), Lookup::Miss);
+        assert!(matches!(store.get("k", now), Lookup::Miss));
         assert_eq!(store.stats().rejected, 1);
     }
 
@@ -329,7 +366,7 @@ mod tests {
         store.set("users:1", text("a", now, None, 0)).unwrap();
         store.set("posts:1", text("b", now, None, 0)).unwrap();
         store.clear_prefix("users:");
-        assert_eq!(store.get("users:1", now), Lookup::Miss);
+        assert!(matches!(store.get("users:1", now), Lookup::Miss));
         assert!(matches!(store.get("posts:1", now), Lookup::Fresh(_)));
     }
 
@@ -345,5 +382,36 @@ mod tests {
         let mut freed = store.take_freed_slots();
         freed.sort();
         assert_eq!(freed, vec![1, 3]);
+    }
+
+    #[test]
+    fn expiring_a_slot_entry_keeps_its_slot() {
+        let store = L1Store::new(L1Config::default()).unwrap();
+        let now = now_ms();
+        store.set("a", Entry::new(Value::Slot(7), now, None, 60_000, vec![])).unwrap();
+        assert!(store.expire("a", now));
+        store.run_pending_tasks();
+        assert!(store.take_freed_slots().is_empty());
+        assert!(matches!(store.get("a", now), Lookup::Stale(e) if e.value == Value::Slot(7)));
+    }
+
+    #[test]
+    fn the_index_follows_the_policy_through_many_reads_and_writes() {
+        let store = L1Store::new(L1Config { max_items: Some(50), ..Default::default() }).unwrap();
+        let now = now_ms();
+        for round in 0..20 {
+            for i in 0..200 {
+                store.set(&format!("k{i}"), text("v", now, None, 0)).unwrap();
+                store.get(&format!("k{}", i % 10), now);
+            }
+            if round % 5 == 0 {
+                store.run_pending_tasks();
+            }
+        }
+        let s = store.stats();
+        assert!(s.entries <= 50, "{} entries", s.entries);
+        // The frequently read keys survive the stream of one-off writes.
+        let kept = (0..10).filter(|i| store.has(&format!("k{i}"), now)).count();
+        assert!(kept >= 8, "only {kept} of the 10 hot keys kept");
     }
 }
