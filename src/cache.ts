@@ -25,9 +25,14 @@ export interface KeyOptions {
   key: string
 }
 
-/** A factory run in progress; `settled` resolves however the run ends. */
+/**
+ * A factory run in progress. `released` resolves when waiting callers may look again:
+ * when the run ends, however it ends, or when its caller gave up at a hard timeout (the
+ * factory then goes on, but no longer holds the key, as bentocache's lock is released).
+ */
 interface Run {
-  settled: Promise<void>
+  released: Promise<void>
+  release(): void
 }
 
 const TIMEOUT: unique symbol = Symbol('rustocache.timeout')
@@ -80,15 +85,19 @@ export class Cache {
     this.counters.misses++
     this.events.miss(key)
     const fallback = options.defaultValue
-    return (typeof fallback === 'function' ? await (fallback as () => T)() : fallback) as T
+    return (typeof fallback === 'function' ? await (fallback as () => T)() : (fallback ?? undefined)) as T
   }
 
   /** Stores `value` under `key`. Resolves `true`. */
   set<T>(options: SetOptions<T>): Promise<boolean> {
     const { key, value } = options
     if (value === undefined) return Promise.reject(new UndefinedValueError(key))
-    const resolved = this.defaults.withCall(options)
-    this.#write(key, value, resolved.ttl, resolved.grace, options.tags)
+    try {
+      const resolved = this.defaults.withCall(options)
+      this.#write(key, value, resolved.ttl, resolved.grace, options.tags)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     return Promise.resolve(true)
   }
 
@@ -110,8 +119,7 @@ export class Cache {
       this.events.hit(key, value)
       return Promise.resolve(value as T)
     }
-    const resolved = this.defaults.withCall(options)
-    return this.#getOrSetSlow(options, resolved, value === STALE ? this.#stale(key, resolved) : undefined)
+    return this.#getOrSetSlow(options, this.defaults.withCall(options), value === STALE ? this.tier.peek(key) : undefined)
   }
 
   /** As {@link getOrSet}, caching the value with no expiry (unless the call gives a ttl). */
@@ -119,11 +127,10 @@ export class Cache {
     return this.getOrSet({ ttl: null, ...options })
   }
 
-  /** A stale entry that may stand in for a fresh value, if grace allows. */
-  #stale(key: string, options: ResolvedOptions): TierEntry | undefined {
-    return options.graceEnabled ? this.tier.peek(key) : undefined
-  }
-
+  /**
+   * A miss, or a stale entry (`stale`, which the factory sees as `ctx.gracedEntry` and
+   * which is served in place of a fresh value only when grace is enabled).
+   */
   async #getOrSetSlow<T>(call: GetOrSetOptions<T>, options: ResolvedOptions, stale: TierEntry | undefined): Promise<T> {
     const key = call.key
     this.counters.misses++
@@ -133,9 +140,9 @@ export class Cache {
 
       // Another caller is computing this key: wait for it, then look again.
       const limit = options.waitLimit(stale !== undefined)
-      const outcome = limit === null ? await running.settled : await withTimeout(running.settled, limit)
+      const outcome = limit === null ? await running.released : await withTimeout(running.released, limit)
       if (outcome === TIMEOUT) {
-        if (stale) return this.#serveStale(key, stale)
+        if (stale && options.graceEnabled) return this.#serveStale(key, stale)
         throw new LockTimeoutError(key)
       }
       if (call.forceFresh !== true) {
@@ -144,7 +151,7 @@ export class Cache {
           this.events.hit(key, value)
           return value as T
         }
-        if (value === STALE) stale = this.#stale(key, options) ?? stale
+        if (value === STALE) stale = this.tier.peek(key) ?? stale
       }
     }
   }
@@ -165,12 +172,8 @@ export class Cache {
 
     this.counters.factoryRuns++
     const work = this.#produce(key, call.factory, ctx, write, options, background)
-    const settled = work.then(noop, noop)
-    const run: Run = { settled }
-    this.#runs.set(key, run)
-    void settled.then(() => {
-      if (this.#runs.get(key) === run) this.#runs.delete(key)
-    })
+    const run = this.#hold(key)
+    work.then(run.release, run.release)
 
     if (background) {
       // Stale-while-revalidate: serve the stale value now; failures went to onFactoryError.
@@ -183,16 +186,31 @@ export class Cache {
       if (result === TIMEOUT) {
         this.counters.factoryTimeouts++
         if (limit!.soft) return this.#serveStale(key, stale!)
+        run.release()
         throw new FactoryHardTimeout(key)
       }
       this.events.miss(key)
       return (result === SKIP ? undefined : result) as T
     } catch (error) {
-      if (!stale || error instanceof FactoryHardTimeout) throw error
+      if (!stale || !options.graceEnabled || error instanceof FactoryHardTimeout) throw error
       // Serve the stale value, and leave the factory alone for graceBackoff.
       this.tier.set(key, stale.value, options.graceBackoff, options.grace)
       return this.#serveStale(key, stale)
     }
+  }
+
+  /** Marks `key` as being computed, until the returned run is released. */
+  #hold(key: string): Run {
+    let resolve!: () => void
+    const run: Run = {
+      released: new Promise<void>((r) => (resolve = r)),
+      release: () => {
+        if (this.#runs.get(key) === run) this.#runs.delete(key)
+        resolve()
+      },
+    }
+    this.#runs.set(key, run)
+    return run
   }
 
   /** Runs the factory and writes its value. Rejects with what the caller should see. */
@@ -297,7 +315,6 @@ export class Cache {
   }
 }
 
-function noop() {}
 
 /** `promise`'s outcome, or {@link TIMEOUT} after `ms`. The timer is cleared either way. */
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {

@@ -85,6 +85,16 @@ export class LockTimeoutError extends CacheError {
   }
 }
 
+/** The serializer could not turn a value into text (a function, a symbol, a BigInt with JSON). */
+export class SerializationError extends CacheError {
+  static code = 'E_SERIALIZATION'
+  key: string
+  constructor(key: string, cause?: unknown) {
+    super(`Cannot serialize the value of key: ${key}`, { cause })
+    this.key = key
+  }
+}
+
 /** An option has a value that cannot be used; thrown when the cache is built. */
 export class InvalidOptionError extends CacheError {
   static code = 'E_INVALID_OPTION'
@@ -113,4 +123,5 @@ export const errors = {
   E_L2_CACHE_ERROR: L2CacheError,
   E_LOCK_TIMEOUT: LockTimeoutError,
   E_INVALID_OPTION: InvalidOptionError,
+  E_SERIALIZATION: SerializationError,
 }

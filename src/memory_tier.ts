@@ -12,6 +12,7 @@ import {
   type L1Handle,
   type L1StatsOut,
 } from '../index.js'
+import { SerializationError } from './errors.js'
 import type { Serializer } from './serializer.js'
 import { SlotTable } from './slot_table.js'
 
@@ -72,9 +73,7 @@ export class MemoryTier {
    * holds nothing.
    */
   set(key: string, value: unknown, ttl: number | null, grace: number, tags?: string[]): boolean {
-    if (this.serializer) {
-      return l1Set(this.handle, key, this.serializer.serialize(value), ttl, grace, tags)
-    }
+    if (this.serializer) return l1Set(this.handle, key, this.#encode(key, value), ttl, grace, tags)
     return l1Set(this.handle, key, this.slots!.alloc(value), ttl, grace, tags)
   }
 
@@ -101,6 +100,17 @@ export class MemoryTier {
 
   stats(): L1StatsOut {
     return l1Stats(this.handle)
+  }
+
+  #encode(key: string, value: unknown): string {
+    let text: unknown
+    try {
+      text = this.serializer!.serialize(value)
+    } catch (cause) {
+      throw new SerializationError(key, cause)
+    }
+    if (typeof text !== 'string') throw new SerializationError(key)
+    return text
   }
 
   #decode(raw: string | number): unknown {
