@@ -1,0 +1,73 @@
+import { BentoCache, bentostore, type BentoCacheOptions, type BentoStore, type StoreOptions } from '../src/index.js'
+import { memoryDriver, type MemoryDriverOptions } from '../src/drivers/memory.js'
+
+/** Options of {@link createCache}: the global options, plus the store's and the driver's. */
+export interface TestCacheOptions extends Omit<BentoCacheOptions<Record<string, BentoStore>>, 'default' | 'stores'> {
+  /** Options of the one store, named `memory`. */
+  store?: StoreOptions
+  /** Options of its memory driver. */
+  driver?: MemoryDriverOptions
+}
+
+/** A cache with one in-memory store named `memory`, the default. */
+export function createCache(options: TestCacheOptions = {}) {
+  const { store, driver, ...global } = options
+  return new BentoCache({
+    default: 'memory',
+    stores: { memory: bentostore(store).useL1Layer(memoryDriver(driver)) },
+    ...global,
+  })
+}
+
+/** Resolves after `ms` ms of real time (the engine's clock is Rust's wall clock). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** A promise and the functions that settle it. */
+export function deferred<T = void>() {
+  let resolve!: (value: T) => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+/**
+ * The error `fn`'s promise rejects with. Fails when `fn` throws synchronously (every cache
+ * method returns a promise, so errors must come as rejections) or when the promise resolves.
+ */
+export async function rejectionOf(fn: () => unknown): Promise<any> {
+  let promise: unknown
+  try {
+    promise = fn()
+  } catch (error) {
+    throw new Error(`threw synchronously instead of returning a rejected promise: ${String(error)}`)
+  }
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a rejection, but the promise resolved')
+}
+
+/** The error `fn` throws synchronously. */
+export function thrownBy(fn: () => unknown): any {
+  try {
+    fn()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a synchronous throw, but nothing was thrown')
+}
+
+/** Every event emitted on `bento`, in order, as `[name, payload]`. */
+export function recordEvents(bento: BentoCache<any>) {
+  const names = ['cache:hit', 'cache:miss', 'cache:written', 'cache:deleted', 'cache:cleared', 'cache:expire'] as const
+  const events: Array<[string, any]> = []
+  for (const name of names) bento.on(name, (payload: any) => events.push([name, payload]))
+  return events
+}

@@ -1,0 +1,465 @@
+import { describe, expect, it } from 'vitest'
+import { memoryDriver } from '../src/drivers/memory.js'
+import { createCache, rejectionOf, sleep } from './helpers.js'
+
+/** The slot table of a `serialize: false` store (white-box: not part of the public API). */
+function slotsOf(bento: ReturnType<typeof createCache>): { values: unknown[] } {
+  return (bento.use() as any).tier.slots
+}
+
+describe('memoryDriver()', () => {
+  it('returns { options, factory } as bentocache does', () => {
+    const driver = memoryDriver({ maxItems: 2 })
+    expect(driver.options).toEqual({ maxItems: 2 })
+    expect(typeof driver.factory).toBe('function')
+    expect(JSON.stringify(driver)).toBe('{"options":{"maxItems":2}}')
+  })
+})
+
+describe('limits', () => {
+  it('maxItems: after many sets the store holds at most maxItems entries and counts evictions', async () => {
+    const bento = createCache({ driver: { maxItems: 10 } })
+    for (let i = 0; i < 500; i++) await bento.set({ key: `k${i}`, value: i })
+    const { l1 } = bento.getStats()
+    expect(l1.entries).toBeGreaterThan(0)
+    expect(l1.entries).toBeLessThanOrEqual(10)
+    expect(l1.evictions).toBeGreaterThan(0)
+    expect(l1.writes).toBe(500)
+    expect(l1.entries + l1.evictions).toBe(500)
+  })
+
+  it('maxItems defaults to 1000', async () => {
+    const bento = createCache()
+    for (let i = 0; i < 3000; i++) await bento.set({ key: `k${i}`, value: i })
+    const { l1 } = bento.getStats()
+    expect(l1.entries).toBeLessThanOrEqual(1000)
+    expect(l1.entries).toBeGreaterThan(500)
+    expect(l1.evictions).toBeGreaterThanOrEqual(2000)
+  })
+
+  it('after evictions, at most maxItems keys are readable and each holds its own value', async () => {
+    const bento = createCache({ driver: { maxItems: 20 } })
+    for (let i = 0; i < 1000; i++) await bento.set({ key: `k${i}`, value: { i } })
+    let found = 0
+    for (let i = 0; i < 1000; i++) {
+      const value = await bento.get({ key: `k${i}` })
+      if (value !== undefined) {
+        found++
+        expect(value).toEqual({ i })
+      }
+    }
+    expect(found).toBeGreaterThan(0)
+    expect(found).toBeLessThanOrEqual(20)
+  })
+
+  it('TinyLFU: frequently read keys survive a scan of one-off keys', async () => {
+    const bento = createCache({ driver: { maxItems: 100 } })
+    for (let i = 0; i < 10; i++) await bento.set({ key: `hot${i}`, value: i })
+    for (let round = 0; round < 30; round++) for (let i = 0; i < 10; i++) await bento.get({ key: `hot${i}` })
+    bento.getStats() // applies the recorded reads to the policy
+    for (let i = 0; i < 2000; i++) await bento.set({ key: `cold${i}`, value: i })
+    let survivors = 0
+    for (let i = 0; i < 10; i++) if ((await bento.get({ key: `hot${i}` })) === i) survivors++
+    // A plain LRU would have evicted all ten.
+    expect(survivors).toBeGreaterThanOrEqual(8)
+    expect(bento.getStats().l1.entries).toBeLessThanOrEqual(100)
+  })
+
+  it('maxSize in bytes: bytes held stay within the limit', async () => {
+    const bento = createCache({ driver: { maxSize: 2048 } })
+    for (let i = 0; i < 300; i++) await bento.set({ key: `k${i}`, value: 'x'.repeat(100) })
+    const { l1 } = bento.getStats()
+    expect(l1.bytes).toBeGreaterThan(0)
+    expect(l1.bytes).toBeLessThanOrEqual(2048)
+    expect(l1.evictions).toBeGreaterThan(0)
+  })
+
+  it.each([
+    ['1kb', 1024],
+    ['1KB', 1024],
+    ['1.5kb', 1536],
+    ['2048', 2048],
+    ['2 kb', 2048],
+  ])('maxSize %j: bytes held stay within %i', async (maxSize, limit) => {
+    const bento = createCache({ driver: { maxSize } })
+    for (let i = 0; i < 200; i++) await bento.set({ key: `k${i}`, value: 'y'.repeat(50) })
+    const { l1 } = bento.getStats()
+    expect(l1.bytes).toBeGreaterThan(0)
+    expect(l1.bytes).toBeLessThanOrEqual(limit)
+    expect(l1.evictions).toBeGreaterThan(0)
+  })
+
+  it('maxItems and maxSize hold together', async () => {
+    const bento = createCache({ driver: { maxItems: 5, maxSize: '1mb' } })
+    for (let i = 0; i < 100; i++) await bento.set({ key: `k${i}`, value: 'small' })
+    expect(bento.getStats().l1.entries).toBeLessThanOrEqual(5)
+  })
+
+  it('maxEntrySize (without maxSize): an oversized set leaves the key holding nothing and is counted as rejected', async () => {
+    const bento = createCache({ driver: { maxEntrySize: 64 } })
+    await bento.set({ key: 'k', value: 'small' })
+    expect(await bento.get({ key: 'k' })).toBe('small')
+    // set still resolves true, as bentocache's.
+    expect(await bento.set({ key: 'k', value: 'x'.repeat(200) })).toBe(true)
+    expect(await bento.get({ key: 'k' })).toBeUndefined()
+    expect(await bento.has({ key: 'k' })).toBe(false)
+    await bento.set({ key: 'other', value: 'z'.repeat(500) })
+    expect(await bento.has({ key: 'other' })).toBe(false)
+    const { l1 } = bento.getStats()
+    expect(l1.rejected).toBe(2)
+    expect(l1.entries).toBe(0)
+    expect(l1.writes).toBe(1)
+  })
+
+  it('maxEntrySize as a string ("1kb")', async () => {
+    const bento = createCache({ driver: { maxEntrySize: '1kb' } })
+    await bento.set({ key: 'fits', value: 'a'.repeat(900) })
+    await bento.set({ key: 'too-big', value: 'a'.repeat(1100) })
+    expect(await bento.has({ key: 'fits' })).toBe(true)
+    expect(await bento.has({ key: 'too-big' })).toBe(false)
+    expect(bento.getStats().l1.rejected).toBe(1)
+  })
+
+  it('maxEntrySize with getOrSet: the caller gets the value, but it is not cached', async () => {
+    const bento = createCache({ driver: { maxEntrySize: 64 } })
+    let calls = 0
+    const factory = () => (calls++, 'x'.repeat(200))
+    expect(await bento.getOrSet({ key: 'k', factory })).toBe('x'.repeat(200))
+    expect(await bento.getOrSet({ key: 'k', factory })).toBe('x'.repeat(200))
+    expect(calls).toBe(2)
+    expect(bento.getStats().l1.rejected).toBe(2)
+  })
+})
+
+describe('l1 bytes and entries', () => {
+  it('weighs an entry as its stored key plus its serialized value, and drops it on delete', async () => {
+    const bento = createCache()
+    await bento.set({ key: 'k', value: 'v' })
+    expect(bento.getStats().l1).toMatchObject({ entries: 1, bytes: 'bentocache:k'.length + '"v"'.length })
+    await bento.set({ key: 'obj', value: { a: 1 } })
+    expect(bento.getStats().l1).toMatchObject({
+      entries: 2,
+      bytes: 15 + 'bentocache:obj'.length + JSON.stringify({ a: 1 }).length,
+    })
+    await bento.delete({ key: 'k' })
+    expect(bento.getStats().l1.bytes).toBe('bentocache:obj'.length + JSON.stringify({ a: 1 }).length)
+    await bento.clear()
+    expect(bento.getStats().l1).toMatchObject({ entries: 0, bytes: 0 })
+  })
+
+  it('tags given to set are weighed', async () => {
+    const bento = createCache()
+    await bento.set({ key: 'k', value: 'v', tags: ['tag-one', 'two'] })
+    expect(bento.getStats().l1.bytes).toBe('bentocache:k'.length + 3 + 'tag-one'.length + 'two'.length)
+  })
+
+  it('multi-byte text is weighed in UTF-8 bytes', async () => {
+    const bento = createCache({ prefix: '' })
+    await bento.set({ key: 'é', value: '🎉' })
+    expect(bento.getStats().l1.bytes).toBe(Buffer.byteLength('é') + Buffer.byteLength('"🎉"'))
+  })
+
+  it('expired entries are no longer counted in entries or bytes', async () => {
+    const bento = createCache()
+    for (let i = 0; i < 5; i++) await bento.set({ key: `k${i}`, value: i, ttl: 50 })
+    await bento.set({ key: 'live', value: 'x' })
+    await sleep(200)
+    for (let i = 0; i < 5; i++) expect(await bento.get({ key: `k${i}` })).toBeUndefined()
+    const { l1 } = bento.getStats()
+    expect(l1.bytes).toBe('bentocache:live'.length + 3)
+    expect(l1.entries).toBe(1)
+  })
+
+  it('expired entries are eventually dropped and counted as expirations', async () => {
+    const bento = createCache()
+    for (let i = 0; i < 5; i++) await bento.set({ key: `k${i}`, value: i, ttl: 50 })
+    await sleep(1800)
+    const { l1 } = bento.getStats()
+    expect(l1.entries).toBe(0)
+    expect(l1.bytes).toBe(0)
+    expect(l1.expirations).toBe(5)
+  })
+})
+
+describe('serialize: true (default)', () => {
+  it('get returns a copy: mutating it does not change the cache', async () => {
+    const bento = createCache()
+    const original = { list: [1, 2], nested: { a: 1 } }
+    await bento.set({ key: 'k', value: original })
+    original.list.push(99) // mutating what was set does not change the cache either
+    const first = await bento.get({ key: 'k' })
+    expect(first).toEqual({ list: [1, 2], nested: { a: 1 } })
+    first.nested.a = 42
+    const second = await bento.get({ key: 'k' })
+    expect(second).toEqual({ list: [1, 2], nested: { a: 1 } })
+    expect(second).not.toBe(first)
+  })
+
+  it('values go through JSON: a Date becomes its ISO string, undefined props vanish, NaN becomes null', async () => {
+    const bento = createCache()
+    const date = new Date('2024-01-02T03:04:05.000Z')
+    await bento.set({ key: 'k', value: { date, gone: undefined, nan: Number.NaN } })
+    const value = await bento.get({ key: 'k' })
+    expect(value).toEqual({ date: '2024-01-02T03:04:05.000Z', nan: null })
+    expect('gone' in value).toBe(false)
+  })
+
+  it('a class instance comes back as a plain object', async () => {
+    class Point {
+      constructor(
+        public x: number,
+        public y: number,
+      ) {}
+    }
+    const bento = createCache()
+    await bento.set({ key: 'p', value: new Point(1, 2) })
+    const value = await bento.get({ key: 'p' })
+    expect(value).not.toBeInstanceOf(Point)
+    expect(value).toEqual({ x: 1, y: 2 })
+  })
+
+  it('getOrSet: the miss returns the factory value; later hits return copies', async () => {
+    const bento = createCache()
+    const produced = { n: 1 }
+    const miss = await bento.getOrSet({ key: 'k', factory: () => produced })
+    expect(miss).toBe(produced)
+    produced.n = 2
+    const hit = await bento.getOrSet({ key: 'k', factory: () => ({ n: 3 }) })
+    expect(hit).toEqual({ n: 1 })
+    hit.n = 4
+    expect(await bento.getOrSet({ key: 'k', factory: () => ({ n: 3 }) })).toEqual({ n: 1 })
+    const forever = await bento.getOrSetForever({ key: 'f', factory: () => ({ d: new Date(0) }) })
+    expect(forever.d).toBeInstanceOf(Date)
+    expect(await bento.get({ key: 'f' })).toEqual({ d: new Date(0).toISOString() })
+  })
+
+  it('setForever, pull, stale values and namespaces all return copies', async () => {
+    const bento = createCache({ grace: '2s', timeout: '1s' })
+    const value = { n: 1 }
+    await bento.setForever({ key: 'forever', value })
+    expect(await bento.pull('forever')).not.toBe(value)
+
+    await bento.set({ key: 'stale', value, ttl: 50 })
+    await sleep(120)
+    const stale1 = await bento.get({ key: 'stale' })
+    stale1.n = 100
+    expect(await bento.get({ key: 'stale' })).toEqual({ n: 1 })
+    const staleFromFactoryError = await bento.getOrSet({ key: 'stale', factory: (ctx) => ctx.fail() })
+    expect(staleFromFactoryError).toEqual({ n: 1 })
+    expect(staleFromFactoryError).not.toBe(value)
+
+    const ns = bento.namespace('ns')
+    await ns.set({ key: 'k', value })
+    const fromNs = await ns.get({ key: 'k' })
+    expect(fromNs).toEqual({ n: 1 })
+    expect(fromNs).not.toBe(value)
+  })
+
+  it('a value JSON cannot encode (circular, BigInt) rejects and leaves the key unchanged', async () => {
+    const bento = createCache()
+    await bento.set({ key: 'k', value: 'before' })
+    const circular: any = { a: 1 }
+    circular.self = circular
+    const circularError = await rejectionOf(() => bento.set({ key: 'k', value: circular }))
+    expect(circularError).toBeInstanceOf(Error)
+    expect(circularError.message).toMatch(/circular|serialize/i)
+    const bigintError = await rejectionOf(() => bento.set({ key: 'k', value: 10n }))
+    expect(bigintError).toBeInstanceOf(Error)
+    expect(bigintError.message).toMatch(/bigint|serialize/i)
+    expect(await bento.get({ key: 'k' })).toBe('before')
+  })
+
+  it('a function value is not cached as a function, and set does not throw synchronously', async () => {
+    const bento = createCache()
+    let promise: Promise<unknown> | undefined
+    expect(() => {
+      promise = bento.set({ key: 'fn', value: () => 1 })
+    }).not.toThrow()
+    await promise!.catch(() => {})
+    expect(typeof (await bento.get({ key: 'fn' }))).not.toBe('function')
+  })
+})
+
+describe('serialize: false', () => {
+  it('get and getOrSet return the very object stored; mutations are visible', async () => {
+    const bento = createCache({ driver: { serialize: false } })
+    const value = { n: 1 }
+    await bento.set({ key: 'k', value })
+    expect(await bento.get({ key: 'k' })).toBe(value)
+    expect(await bento.getOrSet({ key: 'k', factory: () => ({ n: 2 }) })).toBe(value)
+    value.n = 5
+    expect((await bento.get({ key: 'k' })).n).toBe(5)
+  })
+
+  it('Dates, class instances, Maps and functions are kept as they are', async () => {
+    class Point {
+      constructor(public x: number) {}
+    }
+    const bento = createCache({ driver: { serialize: false } })
+    const date = new Date(0)
+    const map = new Map([['a', 1]])
+    const fn = () => 'hi'
+    await bento.set({ key: 'date', value: date })
+    await bento.set({ key: 'point', value: new Point(3) })
+    await bento.set({ key: 'map', value: map })
+    await bento.set({ key: 'fn', value: fn })
+    expect(await bento.get({ key: 'date' })).toBe(date)
+    expect(await bento.get({ key: 'point' })).toBeInstanceOf(Point)
+    expect(await bento.get({ key: 'map' })).toBe(map)
+    expect(await bento.get({ key: 'fn' })).toBe(fn)
+  })
+
+  it('every method keeps references: getOrSet miss, getOrSetForever, setForever, pull, namespaces', async () => {
+    const bento = createCache({ driver: { serialize: false } })
+    const a = { a: 1 }
+    expect(await bento.getOrSet({ key: 'a', factory: () => a })).toBe(a)
+    expect(await bento.get({ key: 'a' })).toBe(a)
+    const b = { b: 1 }
+    expect(await bento.getOrSetForever({ key: 'b', factory: () => b })).toBe(b)
+    expect(await bento.getOrSetForever({ key: 'b', factory: () => ({}) })).toBe(b)
+    const c = { c: 1 }
+    await bento.setForever({ key: 'c', value: c })
+    expect(await bento.pull('c')).toBe(c)
+    expect(await bento.has({ key: 'c' })).toBe(false)
+    // Unlike bentocache 1.6.1, serialize: false holds inside namespaces too.
+    const d = { d: 1 }
+    const ns = bento.namespace('ns').namespace('inner')
+    await ns.set({ key: 'd', value: d })
+    expect(await ns.get({ key: 'd' })).toBe(d)
+    expect(await ns.getOrSet({ key: 'd', factory: () => ({}) })).toBe(d)
+  })
+
+  it('stale values served by grace keep their reference (get, failing factory, soft timeout)', async () => {
+    const bento = createCache({ grace: '2s', timeout: 30, driver: { serialize: false } })
+    const value = { stale: true }
+    await bento.set({ key: 'k', value, ttl: 50 })
+    await sleep(120)
+    expect(await bento.get({ key: 'k' })).toBe(value)
+    expect(await bento.getOrSet({ key: 'k', factory: (ctx) => ctx.fail() })).toBe(value)
+    // The failure above started the backoff: the value is served as fresh meanwhile.
+    expect(await bento.get({ key: 'k' })).toBe(value)
+  })
+
+  it('an expired (stale) entry keeps its own value while other keys are written', async () => {
+    const bento = createCache({ grace: '2s', driver: { serialize: false } })
+    const a = { name: 'a' }
+    const b = { name: 'b' }
+    await bento.set({ key: 'a', value: a })
+    await bento.expire({ key: 'a' })
+    await bento.set({ key: 'b', value: b })
+    expect(await bento.get({ key: 'b' })).toBe(b)
+    expect(await bento.get({ key: 'a' })).toBe(a)
+  })
+
+  it('expire then delete does not corrupt other keys', async () => {
+    const bento = createCache({ grace: '2s', driver: { serialize: false } })
+    await bento.set({ key: 'x', value: { name: 'x' } })
+    await bento.expire({ key: 'x' })
+    await bento.delete({ key: 'x' })
+    const values = Array.from({ length: 4 }, (_, i) => ({ name: `v${i}` }))
+    for (const [i, value] of values.entries()) await bento.set({ key: `v${i}`, value })
+    for (const [i, value] of values.entries()) expect(await bento.get({ key: `v${i}` })).toBe(value)
+  })
+
+  it('slots are reused: rewriting one key or setting and deleting keys does not grow the table', async () => {
+    const bento = createCache({ driver: { serialize: false } })
+    for (let i = 0; i < 2000; i++) await bento.set({ key: 'same', value: { i } })
+    expect(slotsOf(bento).values.length).toBeLessThanOrEqual(10)
+    for (let i = 0; i < 2000; i++) {
+      await bento.set({ key: `d${i}`, value: { i } })
+      await bento.delete({ key: `d${i}` })
+    }
+    expect(slotsOf(bento).values.length).toBeLessThanOrEqual(10)
+    expect(await bento.get({ key: 'same' })).toEqual({ i: 1999 })
+  })
+
+  it('slots of evicted entries are reused; at most maxItems keys are readable, each with its own value', async () => {
+    const bento = createCache({ driver: { serialize: false, maxItems: 10 } })
+    const values = Array.from({ length: 3000 }, (_, i) => ({ i }))
+    for (const [i, value] of values.entries()) await bento.set({ key: `k${i}`, value })
+    expect(slotsOf(bento).values.length).toBeLessThan(500)
+    let found = 0
+    for (const [i, value] of values.entries()) {
+      const got = await bento.get({ key: `k${i}` })
+      if (got !== undefined) {
+        found++
+        expect(got).toBe(value)
+      }
+    }
+    expect(found).toBeGreaterThan(0)
+    expect(found).toBeLessThanOrEqual(10)
+  })
+
+  it('slots of cleared and expired entries are released', async () => {
+    const bento = createCache({ driver: { serialize: false } })
+    for (let i = 0; i < 100; i++) await bento.set({ key: `c${i}`, value: { i } })
+    await bento.clear()
+    for (let i = 0; i < 100; i++) await bento.set({ key: `e${i}`, value: { i }, ttl: 30 })
+    // Physical expiry is applied by the eviction policy's timer, at about 1 s granularity.
+    await sleep(1800)
+    expect(bento.getStats().l1.expirations).toBe(100)
+    for (let i = 0; i < 100; i++) await bento.set({ key: `n${i}`, value: { i } })
+    // 300 values written, at most 100 alive at once: freed slots were reused.
+    expect(slotsOf(bento).values.length).toBeLessThanOrEqual(210)
+    for (let i = 0; i < 100; i++) expect(await bento.get({ key: `n${i}` })).toEqual({ i })
+    // Steady state: once pending maintenance has run, replacing the 100 values grows nothing.
+    await bento.clear()
+    bento.getStats()
+    const before = slotsOf(bento).values.length
+    for (let i = 0; i < 100; i++) await bento.set({ key: `m${i}`, value: { i } })
+    expect(slotsOf(bento).values.length).toBe(before)
+  })
+
+  it('a write that fails (non-string key) does not leak a slot', async () => {
+    const bento = createCache({ driver: { serialize: false } })
+    for (let i = 0; i < 100; i++) {
+      try {
+        await bento.set({ key: i as any, value: { i } })
+      } catch {}
+    }
+    expect(slotsOf(bento).values.filter((v) => v !== undefined).length).toBe(0)
+  })
+})
+
+describe('getStats', () => {
+  it('counts hits, misses, hitRate and factory runs', async () => {
+    const bento = createCache()
+    expect(bento.getStats()).toMatchObject({ hits: 0, misses: 0, staleHits: 0, hitRate: 0 })
+    await bento.set({ key: 'a', value: 1 })
+    await bento.get({ key: 'a' }) // hit
+    await bento.get({ key: 'b' }) // miss
+    await bento.getOrSet({ key: 'c', factory: () => 3 }) // miss + factory run
+    await bento.getOrSet({ key: 'c', factory: () => 3 }) // hit
+    const stats = bento.getStats()
+    expect(stats).toMatchObject({ hits: 2, misses: 2, staleHits: 0, hitRate: 0.5 })
+    expect(stats.factory).toEqual({ runs: 1, errors: 0, timeouts: 0 })
+    expect(stats.l1).toMatchObject({ hits: 2, misses: 2, writes: 2, entries: 2 })
+  })
+
+  it('counts stale hits, factory errors and timeouts', async () => {
+    const bento = createCache({ grace: '2s', timeout: '1s' })
+    await bento.set({ key: 'k', value: 'v', ttl: 50 })
+    await sleep(120)
+    await bento.get({ key: 'k' }) // stale hit
+    await bento.getOrSet({ key: 'k', factory: (ctx) => ctx.fail() }) // miss, run, error, stale hit
+    await rejectionOf(() => bento.getOrSet({ key: 'x', factory: (ctx) => ctx.fail() })) // miss, run, error
+    await rejectionOf(() => bento.getOrSet({ key: 'y', hardTimeout: 20, factory: () => sleep(100).then(() => 1) }))
+    const stats = bento.getStats()
+    expect(stats.staleHits).toBe(2)
+    expect(stats.misses).toBe(3)
+    expect(stats.factory).toEqual({ runs: 3, errors: 2, timeouts: 1 })
+    expect(stats.hitRate).toBeCloseTo(2 / 5)
+    expect(stats.l1.staleHits).toBeGreaterThanOrEqual(1)
+    await sleep(200)
+  })
+
+  it('a store and its namespaces share counters; another store has its own', async () => {
+    const bento = createCache()
+    await bento.namespace('ns').set({ key: 'a', value: 1 })
+    await bento.namespace('ns').get({ key: 'a' })
+    await bento.get({ key: 'nothing' })
+    expect(bento.getStats()).toMatchObject({ hits: 1, misses: 1 })
+    expect(bento.namespace('other').getStats()).toMatchObject({ hits: 1, misses: 1 })
+    expect(bento.getStats().l1.entries).toBe(1)
+  })
+})
