@@ -100,14 +100,14 @@ describe('set and get', () => {
     const bento = createCache()
     await bento.set({ key: 'ok', value: 1 })
     const attempts: Array<() => Promise<unknown>> = [
-      () => bento.get({ key: 42 as any }),
+      () => bento.get({ key: { id: 42 } as any }),
       () => bento.get({ key: null as any }),
       () => bento.get({ key: ['a'] as any }),
-      () => bento.set({ key: 42 as any, value: 1 }),
+      () => bento.set({ key: { id: 42 } as any, value: 1 }),
       () => bento.getOrSet({ key: { id: 1 } as any, factory: () => 1 }),
-      () => bento.has({ key: 42 as any }),
-      () => bento.delete({ key: 42 as any }),
-      () => bento.deleteMany({ keys: [42 as any] }),
+      () => bento.has({ key: { id: 42 } as any }),
+      () => bento.delete({ key: { id: 42 } as any }),
+      () => bento.deleteMany({ keys: [{ id: 42 } as any] }),
     ]
     for (const attempt of attempts) {
       // Accepts a synchronous throw or a rejection here; the next test demands a rejection.
@@ -124,22 +124,34 @@ describe('set and get', () => {
   })
 
   const nonStringKeyCalls: Array<[string, (bento: ReturnType<typeof createCache>) => Promise<unknown>]> = [
-    ['get', (b) => b.get({ key: 42 as any })],
-    ['set', (b) => b.set({ key: 42 as any, value: 1 })],
-    ['setForever', (b) => b.setForever({ key: 42 as any, value: 1 })],
-    ['getOrSet', (b) => b.getOrSet({ key: 42 as any, factory: () => 1 })],
-    ['getOrSetForever', (b) => b.getOrSetForever({ key: 42 as any, factory: () => 1 })],
-    ['has', (b) => b.has({ key: 42 as any })],
-    ['missing', (b) => b.missing({ key: 42 as any })],
-    ['pull', (b) => b.pull(42 as any)],
-    ['delete', (b) => b.delete({ key: 42 as any })],
-    ['deleteMany', (b) => b.deleteMany({ keys: [42 as any] })],
-    ['expire', (b) => b.expire({ key: 42 as any })],
+    ['get', (b) => b.get({ key: { id: 42 } as any })],
+    ['set', (b) => b.set({ key: { id: 42 } as any, value: 1 })],
+    ['setForever', (b) => b.setForever({ key: { id: 42 } as any, value: 1 })],
+    ['getOrSet', (b) => b.getOrSet({ key: { id: 42 } as any, factory: () => 1 })],
+    ['getOrSetForever', (b) => b.getOrSetForever({ key: { id: 42 } as any, factory: () => 1 })],
+    ['has', (b) => b.has({ key: { id: 42 } as any })],
+    ['missing', (b) => b.missing({ key: { id: 42 } as any })],
+    ['pull', (b) => b.pull({ id: 42 } as any)],
+    ['delete', (b) => b.delete({ key: { id: 42 } as any })],
+    ['deleteMany', (b) => b.deleteMany({ keys: [{ id: 42 } as any] })],
+    ['expire', (b) => b.expire({ key: { id: 42 } as any })],
   ]
   it.each(nonStringKeyCalls)('%s with a non-string key returns a rejected promise (no synchronous throw)', async (_, call) => {
     const bento = createCache()
     const error = await rejectionOf(() => call(bento))
     expect(String(error.message)).toMatch(/string/i)
+  })
+})
+
+describe('numeric keys', () => {
+  it('a number key is its decimal text, as bentocache templates it', async () => {
+    const bento = createCache()
+    await bento.set({ key: 42 as any, value: 'answer' })
+    expect(await bento.get({ key: '42' })).toBe('answer')
+    expect(await bento.getOrSet({ key: 42 as any, factory: () => 'other' })).toBe('answer')
+    expect(await bento.has({ key: 42 as any })).toBe(true)
+    await bento.delete({ key: 42 as any })
+    expect(await bento.has({ key: '42' })).toBe(false)
   })
 })
 

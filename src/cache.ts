@@ -1,4 +1,4 @@
-import { FactoryError, FactoryHardTimeout, LockTimeoutError, UndefinedValueError } from './errors.js'
+import { FactoryError, FactoryHardTimeout, InvalidOptionError, LockTimeoutError, UndefinedValueError } from './errors.js'
 import type { EventSink } from './events.js'
 import { FactoryContext, SKIP, type WriteOptions } from './factory_context.js'
 import { MISS, STALE, type MemoryTier, type TierEntry } from './memory_tier.js'
@@ -63,18 +63,32 @@ export class Cache {
   /** The value of `key`, or `defaultValue`; a stale value when grace is enabled. */
   get<T = any>(options: GetOptions<T>): Promise<T> {
     const key = options.key
-    const value = this.tier.get(key)
-    if (value !== MISS && value !== STALE) {
-      this.counters.hits++
-      this.events.hit(key, value)
-      return Promise.resolve(value as T)
+    // The fast path: a string key and no option to resolve.
+    if (typeof key === 'string' && options.grace === undefined && options.graceBackoff === undefined) {
+      const value = this.tier.get(key)
+      if (value !== MISS && value !== STALE) {
+        this.counters.hits++
+        this.events.hit(key, value)
+        return Promise.resolve(value as T)
+      }
+      return this.#getSlow(options, key, value)
     }
-    return this.#getSlow(options, value === STALE)
+    return this.#getSlow(options, key, undefined)
   }
 
-  async #getSlow<T>(options: GetOptions<T>, stale: boolean): Promise<T> {
-    const key = options.key
-    if (stale && this.defaults.withCall(options).graceEnabled) {
+  /** A miss or a stale entry (`found`), or a call the fast path cannot take (`undefined`). */
+  async #getSlow<T>(options: GetOptions<T>, rawKey: unknown, found: unknown): Promise<T> {
+    const key = toKey(rawKey)
+    const resolved = this.defaults.withCall(options)
+    if (found === undefined) {
+      found = this.tier.get(key)
+      if (found !== MISS && found !== STALE) {
+        this.counters.hits++
+        this.events.hit(key, found)
+        return found as T
+      }
+    }
+    if (found === STALE && resolved.graceEnabled) {
       const entry = this.tier.peek(key)
       if (entry) {
         this.counters.staleHits++
@@ -89,16 +103,12 @@ export class Cache {
   }
 
   /** Stores `value` under `key`. Resolves `true`. */
-  set<T>(options: SetOptions<T>): Promise<boolean> {
-    const { key, value } = options
-    if (value === undefined) return Promise.reject(new UndefinedValueError(key))
-    try {
-      const resolved = this.defaults.withCall(options)
-      this.#write(key, value, resolved.ttl, resolved.grace, options.tags)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return Promise.resolve(true)
+  async set<T>(options: SetOptions<T>): Promise<boolean> {
+    const key = toKey(options.key)
+    if (options.value === undefined) throw new UndefinedValueError(key)
+    const resolved = this.defaults.withCall(options)
+    this.#write(key, options.value, resolved.ttl, resolved.grace, options.tags)
+    return true
   }
 
   /** Stores `value` under `key` with no expiry (unless the call gives a ttl). */
@@ -111,15 +121,25 @@ export class Cache {
    * for one missing key run the factory once and share its result.
    */
   getOrSet<T = any>(options: GetOrSetOptions<T>): Promise<T> {
-    if (options.forceFresh === true) return this.#getOrSetSlow(options, this.defaults.withCall(options), undefined)
     const key = options.key
+    if (typeof key !== 'string') return this.#withKey(key, (k) => this.getOrSet({ ...options, key: k }))
+    if (options.forceFresh === true) return this.#getOrSetSlow(options, undefined)
     const value = this.tier.get(key)
     if (value !== MISS && value !== STALE) {
       this.counters.hits++
       this.events.hit(key, value)
       return Promise.resolve(value as T)
     }
-    return this.#getOrSetSlow(options, this.defaults.withCall(options), value === STALE ? this.tier.peek(key) : undefined)
+    return this.#getOrSetSlow(options, value === STALE ? this.tier.peek(key) : undefined)
+  }
+
+  /** Runs `operation` with `raw` as a key (numbers are turned to text), or rejects. */
+  #withKey<R>(raw: unknown, operation: (key: string) => Promise<R>): Promise<R> {
+    try {
+      return operation(toKey(raw))
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /** As {@link getOrSet}, caching the value with no expiry (unless the call gives a ttl). */
@@ -131,8 +151,9 @@ export class Cache {
    * A miss, or a stale entry (`stale`, which the factory sees as `ctx.gracedEntry` and
    * which is served in place of a fresh value only when grace is enabled).
    */
-  async #getOrSetSlow<T>(call: GetOrSetOptions<T>, options: ResolvedOptions, stale: TierEntry | undefined): Promise<T> {
+  async #getOrSetSlow<T>(call: GetOrSetOptions<T>, stale: TierEntry | undefined): Promise<T> {
     const key = call.key
+    const options = this.defaults.withCall(call)
     this.counters.misses++
     for (;;) {
       const running = this.#runs.get(key)
@@ -251,17 +272,13 @@ export class Cache {
   }
 
   /** Whether `key` holds a fresh value. */
-  has(options: KeyOptions): Promise<boolean> {
-    return Promise.resolve(this.#hasFresh(options.key))
+  async has(options: KeyOptions): Promise<boolean> {
+    return this.tier.peek(toKey(options.key))?.fresh === true
   }
 
   /** Whether `key` holds no fresh value. */
-  missing(options: KeyOptions): Promise<boolean> {
-    return Promise.resolve(!this.#hasFresh(options.key))
-  }
-
-  #hasFresh(key: string): boolean {
-    return this.tier.peek(key)?.fresh === true
+  async missing(options: KeyOptions): Promise<boolean> {
+    return !(await this.has(options))
   }
 
   /** The value of `key` (as `get` gives it), removed from the cache. */
@@ -272,31 +289,33 @@ export class Cache {
   }
 
   /** Removes `key`. Resolves `true`, as bentocache does, whether or not it existed. */
-  delete(options: KeyOptions): Promise<boolean> {
-    this.tier.delete(options.key)
-    this.events.deleted(options.key)
-    return Promise.resolve(true)
+  async delete(options: KeyOptions): Promise<boolean> {
+    const key = toKey(options.key)
+    this.tier.delete(key)
+    this.events.deleted(key)
+    return true
   }
 
   /** Removes `keys`. Resolves `true`. */
-  deleteMany(options: { keys: string[] }): Promise<boolean> {
-    this.tier.deleteMany(options.keys)
-    for (const key of options.keys) this.events.deleted(key)
-    return Promise.resolve(true)
+  async deleteMany(options: { keys: string[] }): Promise<boolean> {
+    const keys = Array.from(options.keys, toKey)
+    this.tier.deleteMany(keys)
+    for (const key of keys) this.events.deleted(key)
+    return true
   }
 
   /** Turns `key` stale: grace may still serve it. Resolves `true`. */
-  expire(options: KeyOptions): Promise<boolean> {
-    this.tier.expire(options.key)
-    this.events.expired(options.key)
-    return Promise.resolve(true)
+  async expire(options: KeyOptions): Promise<boolean> {
+    const key = toKey(options.key)
+    this.tier.expire(key)
+    this.events.expired(key)
+    return true
   }
 
   /** Removes every entry of this cache (of this namespace, for a namespace). */
-  clear(): Promise<void> {
+  async clear(): Promise<void> {
     this.tier.clear()
     this.events.cleared()
-    return Promise.resolve()
   }
 
   /** Nothing to prune in memory; here for bentocache's surface. */
@@ -315,6 +334,13 @@ export class Cache {
   }
 }
 
+
+/** A key as the engine takes it: a string as it is, a number as its decimal text. */
+function toKey(key: unknown): string {
+  if (typeof key === 'string') return key
+  if (typeof key === 'number' || typeof key === 'bigint') return String(key)
+  throw new InvalidOptionError('key', key, 'a string')
+}
 
 /** `promise`'s outcome, or {@link TIMEOUT} after `ms`. The timer is cleared either way. */
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {

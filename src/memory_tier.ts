@@ -74,7 +74,13 @@ export class MemoryTier {
    */
   set(key: string, value: unknown, ttl: number | null, grace: number, tags?: string[]): boolean {
     if (this.serializer) return l1Set(this.handle, key, this.#encode(key, value), ttl, grace, tags)
-    return l1Set(this.handle, key, this.slots!.alloc(value), ttl, grace, tags)
+    const slot = this.slots!.alloc(value)
+    try {
+      return l1Set(this.handle, key, slot, ttl, grace, tags)
+    } catch (error) {
+      this.slots!.release(slot)
+      throw error
+    }
   }
 
   has(key: string): boolean {

@@ -105,6 +105,11 @@ impl Entry {
 
     /// The bytes the entry weighs under `key`: key, value and tags.
     pub fn weight(&self, key: &str) -> u64 {
-        key.len() as u64 + self.value.weight() + self.tags.iter().map(|t| t.len() as u64).sum::<u64>()
+        key.len() as u64 + self.weight_without_key()
+    }
+
+    /// The bytes of the value and tags alone.
+    pub fn weight_without_key(&self) -> u64 {
+        self.value.weight() + self.tags.iter().map(|t| t.len() as u64).sum::<u64>()
     }
 }

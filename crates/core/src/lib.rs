@@ -24,6 +24,7 @@ pub mod clock;
 pub mod entry;
 pub mod error;
 pub mod hashing;
+mod index;
 pub mod namespace;
 mod read_buffer;
 pub mod stats;

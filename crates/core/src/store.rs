@@ -11,7 +11,6 @@
 //! Writes go to both; an entry the policy evicts or expires is removed from the index by
 //! moka's eviction listener, unless the index already holds a newer entry for the key.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,10 +23,9 @@ use crate::clock::now_ms;
 use crate::entry::{Entry, Value};
 use crate::error::CoreError;
 use crate::hashing::KeyHasher;
+use crate::index::Index;
 use crate::read_buffer::{Policy, ReadBuffer};
 use crate::stats::{L1Counters, L1Stats};
-
-type Index = RwLock<HashMap<Arc<str>, Arc<Entry>, KeyHasher>>;
 
 /// Limits of an L1 store. `None` means no limit of that kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -80,12 +78,13 @@ impl Expiry<Arc<str>, Arc<Entry>> for GraceExpiry {
 
 /// An in-memory cache tier.
 pub struct L1Store {
-    index: Arc<Index>,
+    index: Arc<RwLock<Index>>,
     policy: Policy,
     reads: ReadBuffer,
     counters: Arc<L1Counters>,
     freed_slots: Arc<Mutex<Vec<u32>>>,
     max_entry_size: Option<u64>,
+    limits: L1Config,
 }
 
 impl L1Store {
@@ -106,7 +105,7 @@ impl L1Store {
 
         let counters = Arc::new(L1Counters::default());
         let freed_slots = Arc::new(Mutex::new(Vec::new()));
-        let index: Arc<Index> = Arc::new(RwLock::new(HashMap::with_hasher(KeyHasher::default())));
+        let index = Arc::new(RwLock::new(Index::default()));
         let mut builder = Cache::builder()
             .expire_after(GraceExpiry)
             .support_invalidation_closures()
@@ -121,10 +120,7 @@ impl L1Store {
                         RemovalCause::Explicit | RemovalCause::Replaced => {}
                     }
                     if cause != RemovalCause::Replaced {
-                        let mut index = index.write();
-                        if index.get(&**key).is_some_and(|held| Arc::ptr_eq(held, &entry)) {
-                            index.remove(&**key);
-                        }
+                        index.write().remove_if_same(&key, &entry);
                     }
                     if let Value::Slot(slot) = entry.value {
                         freed_slots.lock().push(slot);
@@ -153,6 +149,7 @@ impl L1Store {
             counters,
             freed_slots,
             max_entry_size: config.max_entry_size,
+            limits: config,
         })
     }
 
@@ -207,8 +204,17 @@ impl L1Store {
         let entry = Arc::new(entry);
         // The index first: the policy may evict the entry at once (TinyLFU admission), and
         // its listener must then find it in the index to remove it.
-        self.index.write().insert(Arc::clone(&key), Arc::clone(&entry));
+        let over_limits = {
+            let mut index = self.index.write();
+            index.insert(Arc::clone(&key), Arc::clone(&entry));
+            self.limits.max_items.is_some_and(|max| index.len() > max)
+                || self.limits.max_size.is_some_and(|max| index.bytes() > max)
+        };
         self.policy.insert(key, entry);
+        // moka evicts in batches; past a limit, evict now, so the limits hold for readers.
+        if over_limits {
+            self.policy.run_pending_tasks();
+        }
         Ok(())
     }
 
@@ -264,12 +270,15 @@ impl L1Store {
         self.policy.run_pending_tasks();
     }
 
-    /// A reading of the counters, after applying pending maintenance.
+    /// A reading of the counters, after applying pending maintenance and dropping the
+    /// entries past their physical expiry (moka's timer wheel only sees them a second or
+    /// so late).
     pub fn stats(&self) -> L1Stats {
         self.run_pending_tasks();
-        let index = self.index.read();
-        let bytes = index.iter().map(|(key, entry)| entry.weight(key)).sum();
-        self.counters.read(index.len() as u64, bytes)
+        let now = now_ms();
+        let mut index = self.index.write();
+        index.retain(|_, entry| entry.is_alive(now));
+        self.counters.read(index.len(), index.bytes())
     }
 }
 
@@ -413,5 +422,28 @@ mod tests {
         // The frequently read keys survive the stream of one-off writes.
         let kept = (0..10).filter(|i| store.has(&format!("k{i}"), now)).count();
         assert!(kept >= 8, "only {kept} of the 10 hot keys kept");
+    }
+
+    #[test]
+    fn limits_hold_for_readers_without_waiting_for_maintenance() {
+        let store = L1Store::new(L1Config { max_items: Some(20), ..Default::default() }).unwrap();
+        let now = now_ms();
+        for i in 0..1_000 {
+            store.set(&format!("k{i}"), text("v", now, None, 0)).unwrap();
+        }
+        let readable = (0..1_000).filter(|i| store.has(&format!("k{i}"), now)).count();
+        assert!(readable <= 20, "{readable} keys readable");
+    }
+
+    #[test]
+    fn bytes_stay_exact_through_overwrites_and_deletes() {
+        let store = L1Store::new(L1Config::default()).unwrap();
+        let now = now_ms();
+        store.set("ab", text("xyz", now, None, 0)).unwrap();
+        store.set("ab", text("x", now, None, 0)).unwrap();
+        store.set("cd", text("12345", now, None, 0)).unwrap();
+        assert_eq!(store.stats().bytes, 3 + 7);
+        store.delete("cd");
+        assert_eq!(store.stats().bytes, 3);
     }
 }
