@@ -113,7 +113,7 @@ export class Cache {
 
   /** Stores `value` under `key` with no expiry (unless the call gives a ttl). */
   setForever<T>(options: SetOptions<T>): Promise<boolean> {
-    return this.set({ ttl: null, ...options })
+    return this.set({ ...options, ttl: options.ttl === undefined ? null : options.ttl })
   }
 
   /**
@@ -144,7 +144,7 @@ export class Cache {
 
   /** As {@link getOrSet}, caching the value with no expiry (unless the call gives a ttl). */
   getOrSetForever<T = any>(options: GetOrSetOptions<T>): Promise<T> {
-    return this.getOrSet({ ttl: null, ...options })
+    return this.getOrSet({ ...options, ttl: options.ttl === undefined ? null : options.ttl })
   }
 
   /**
@@ -192,8 +192,8 @@ export class Cache {
     const ctx = new FactoryContext(stale && !background ? { value: stale.value } : undefined, write)
 
     this.counters.factoryRuns++
-    const work = this.#produce(key, call.factory, ctx, write, options, background)
     const run = this.#hold(key)
+    const work = this.#produce(key, call.factory, ctx, write, options, background)
     work.then(run.release, run.release)
 
     if (background) {
