@@ -33,11 +33,11 @@ export interface EntrySnapshot {
 export declare function l1Clear(store: L1Handle): void
 
 /**
- * A namespace of an in-memory store held by the Rust engine, off the V8 heap.
- * JavaScript holds it as an opaque external and passes it to the `l1*` functions: a
- * free function over an external costs about half of what a class method costs at the
- * boundary (measured), and `l1Get` is the hot path of every cache hit.
  * A store with the given limits, seen through its root namespace `prefix`.
+ *
+ * JavaScript holds the namespace as an opaque handle and passes it to the `l1*`
+ * functions: free functions over an external cost about half of what class methods cost
+ * at the boundary (measured), and `l1Get` is the hot path of every cache hit.
  */
 export declare function l1Create(limits: L1Limits, prefix: string): L1Handle
 
@@ -82,11 +82,18 @@ export declare function l1Peek(store: L1Handle, key: string): EntrySnapshot | nu
 export declare function l1RunPendingTasks(store: L1Handle): void
 
 /**
- * Stores a value fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer.
+ * Stores serialized text fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer.
  * Returns `false` when the entry exceeds `maxEntrySize`: it was refused and the key now
  * holds nothing, as bentocache (lru-cache) does.
  */
-export declare function l1Set(store: L1Handle, key: string, value: string | number, ttl: number | null, grace: number, tags?: string[] | null): boolean
+export declare function l1Set(store: L1Handle, key: string, text: string, ttl: number | null, grace: number, tags?: string[] | null): boolean
+
+/**
+ * As `l1Set`, for a value the host keeps by reference in slot `slot` (`serialize: false`).
+ * A separate function rather than one taking `string | number`: telling the two apart
+ * through napi-rs's `Either` builds an error message for every number.
+ */
+export declare function l1SetSlot(store: L1Handle, key: string, slot: number, ttl: number | null, grace: number, tags?: string[] | null): boolean
 
 /** Counters and sizes, exact as of this call. */
 export declare function l1Stats(store: L1Handle): L1StatsOut

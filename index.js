@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { l1Clear, l1Create, l1Delete, l1DeleteMany, l1Expire, l1Get, l1Has, l1Namespace, l1Peek, l1RunPendingTasks, l1Set, l1Stats, l1TakeFreedSlots } = nativeBinding
+const { l1Clear, l1Create, l1Delete, l1DeleteMany, l1Expire, l1Get, l1Has, l1Namespace, l1Peek, l1RunPendingTasks, l1Set, l1SetSlot, l1Stats, l1TakeFreedSlots } = nativeBinding
 export { l1Clear }
 export { l1Create }
 export { l1Delete }
@@ -785,6 +785,7 @@ export { l1Namespace }
 export { l1Peek }
 export { l1RunPendingTasks }
 export { l1Set }
+export { l1SetSlot }
 export { l1Stats }
 export { l1TakeFreedSlots }
 export const __napiBindingTarget = __napiLoadedBindingTarget

@@ -8,6 +8,7 @@ import {
   l1Namespace,
   l1Peek,
   l1Set,
+  l1SetSlot,
   l1Stats,
   type L1Handle,
   type L1StatsOut,
@@ -76,7 +77,7 @@ export class MemoryTier {
     if (this.serializer) return l1Set(this.handle, key, this.#encode(key, value), ttl, grace, tags)
     const slot = this.slots!.alloc(value)
     try {
-      return l1Set(this.handle, key, slot, ttl, grace, tags)
+      return l1SetSlot(this.handle, key, slot, ttl, grace, tags)
     } catch (error) {
       this.slots!.release(slot)
       throw error

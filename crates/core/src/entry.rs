@@ -61,7 +61,13 @@ impl Entry {
     /// assert_eq!((e.logical_expires_at(), e.physical_expires_at), (Some(1_050), Some(1_250)));
     /// assert!(e.is_fresh(1_049) && !e.is_fresh(1_050) && e.is_alive(1_249) && !e.is_alive(1_250));
     /// ```
-    pub fn new(value: Value, now: u64, ttl_ms: Option<u64>, grace_ms: u64, tags: Vec<String>) -> Self {
+    pub fn new(
+        value: Value,
+        now: u64,
+        ttl_ms: Option<u64>,
+        grace_ms: u64,
+        tags: Vec<String>,
+    ) -> Self {
         let logical = ttl_ms.map(|ttl| now.saturating_add(ttl));
         Entry {
             value,

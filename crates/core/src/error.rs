@@ -22,7 +22,10 @@ impl fmt::Display for CoreError {
         match self {
             CoreError::InvalidOption(msg) => write!(f, "invalid option: {msg}"),
             CoreError::EntryTooLarge { size, limit } => {
-                write!(f, "entry of {size} bytes exceeds maxEntrySize of {limit} bytes")
+                write!(
+                    f,
+                    "entry of {size} bytes exceeds maxEntrySize of {limit} bytes"
+                )
             }
         }
     }

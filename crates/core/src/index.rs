@@ -42,7 +42,11 @@ impl Index {
 
     /// Removes `key` only if it still holds `entry` (and not a newer entry).
     pub(crate) fn remove_if_same(&mut self, key: &str, entry: &Arc<Entry>) {
-        if self.map.get(key).is_some_and(|held| Arc::ptr_eq(held, entry)) {
+        if self
+            .map
+            .get(key)
+            .is_some_and(|held| Arc::ptr_eq(held, entry))
+        {
             self.remove(key);
         }
     }

@@ -41,13 +41,23 @@ impl Namespace {
     /// when `prefix` is empty. Trailing colons of `prefix` are dropped.
     pub fn root(store: Arc<L1Store>, prefix: &str) -> Self {
         let prefix = prefix.trim_end_matches(':');
-        let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}:") };
-        Namespace { store, prefix: prefix.into_boxed_str() }
+        let prefix = if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{prefix}:")
+        };
+        Namespace {
+            store,
+            prefix: prefix.into_boxed_str(),
+        }
     }
 
     /// The namespace `name` nested in this one.
     pub fn child(&self, name: &str) -> Self {
-        Namespace { store: Arc::clone(&self.store), prefix: format!("{}{name}:", self.prefix).into_boxed_str() }
+        Namespace {
+            store: Arc::clone(&self.store),
+            prefix: format!("{}{name}:", self.prefix).into_boxed_str(),
+        }
     }
 
     /// The prefix keys are stored under, with its trailing `:` (empty for none).

@@ -61,7 +61,9 @@ pub(crate) struct ReadBuffer {
 
 impl ReadBuffer {
     pub(crate) fn new() -> Self {
-        ReadBuffer { keys: Mutex::new(Vec::with_capacity(BATCH)) }
+        ReadBuffer {
+            keys: Mutex::new(Vec::with_capacity(BATCH)),
+        }
     }
 
     /// Records a read of `key`; every [`BATCH`] reads, hands them to the replay thread.
@@ -76,7 +78,10 @@ impl ReadBuffer {
         let batch = std::mem::replace(&mut *keys, Vec::with_capacity(BATCH));
         drop(keys);
         match replay_thread() {
-            Some(thread) => matches!(thread.try_send((policy.clone(), batch)), Err(TrySendError::Full(_))),
+            Some(thread) => matches!(
+                thread.try_send((policy.clone(), batch)),
+                Err(TrySendError::Full(_))
+            ),
             None => {
                 replay(policy, batch);
                 false

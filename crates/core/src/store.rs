@@ -61,7 +61,12 @@ impl GraceExpiry {
 }
 
 impl Expiry<Arc<str>, Arc<Entry>> for GraceExpiry {
-    fn expire_after_create(&self, _: &Arc<str>, entry: &Arc<Entry>, _: Instant) -> Option<Duration> {
+    fn expire_after_create(
+        &self,
+        _: &Arc<str>,
+        entry: &Arc<Entry>,
+        _: Instant,
+    ) -> Option<Duration> {
         Self::remaining(entry)
     }
 
@@ -99,7 +104,9 @@ impl L1Store {
             ("maxEntrySize", config.max_entry_size),
         ] {
             if limit == Some(0) {
-                return Err(CoreError::InvalidOption(format!("{name} must be greater than 0")));
+                return Err(CoreError::InvalidOption(format!(
+                    "{name} must be greater than 0"
+                )));
             }
         }
 
@@ -137,7 +144,9 @@ impl L1Store {
                 let floor = bytes.div_ceil(items);
                 builder
                     .max_capacity(bytes)
-                    .weigher(move |key: &Arc<str>, entry: &Arc<Entry>| clamp_u32(entry.weight(key).max(floor)))
+                    .weigher(move |key: &Arc<str>, entry: &Arc<Entry>| {
+                        clamp_u32(entry.weight(key).max(floor))
+                    })
             }
             (None, None) => builder,
         };
@@ -156,7 +165,11 @@ impl L1Store {
     /// Looks `key` up at time `now` (ms since the epoch) and counts the outcome.
     #[inline]
     pub fn get(&self, key: &str, now: u64) -> Lookup {
-        let found = self.index.read().get_key_value(key).map(|(k, e)| (Arc::clone(k), Arc::clone(e)));
+        let found = self
+            .index
+            .read()
+            .get_key_value(key)
+            .map(|(k, e)| (Arc::clone(k), Arc::clone(e)));
         match found {
             Some((key, entry)) if entry.is_alive(now) => {
                 if self.reads.record(key, &self.policy) {
@@ -179,7 +192,11 @@ impl L1Store {
 
     /// The entry under `key` if it is still alive at `now`, without counting a lookup.
     pub fn peek(&self, key: &str, now: u64) -> Option<Arc<Entry>> {
-        self.index.read().get(key).filter(|entry| entry.is_alive(now)).cloned()
+        self.index
+            .read()
+            .get(key)
+            .filter(|entry| entry.is_alive(now))
+            .cloned()
     }
 
     /// Stores `entry` under `key`, replacing what was there.
@@ -254,7 +271,9 @@ impl L1Store {
         self.index.write().retain(|key, _| !key.starts_with(prefix));
         let prefix = prefix.to_owned();
         // Cannot fail: the policy is built with support_invalidation_closures.
-        let _ = self.policy.invalidate_entries_if(move |key, _| key.starts_with(&prefix));
+        let _ = self
+            .policy
+            .invalidate_entries_if(move |key, _| key.starts_with(&prefix));
     }
 
     /// Slots of `serialize: false` values whose entries have left the store since the
@@ -318,10 +337,16 @@ mod tests {
 
     #[test]
     fn max_items_is_enforced_and_evictions_counted() {
-        let store = L1Store::new(L1Config { max_items: Some(100), ..Default::default() }).unwrap();
+        let store = L1Store::new(L1Config {
+            max_items: Some(100),
+            ..Default::default()
+        })
+        .unwrap();
         let now = now_ms();
         for i in 0..1_000 {
-            store.set(&format!("k{i}"), text("v", now, None, 0)).unwrap();
+            store
+                .set(&format!("k{i}"), text("v", now, None, 0))
+                .unwrap();
         }
         let s = store.stats();
         assert!(s.entries <= 100, "{} entries", s.entries);
@@ -330,11 +355,17 @@ mod tests {
 
     #[test]
     fn max_size_is_enforced_in_bytes() {
-        let store = L1Store::new(L1Config { max_size: Some(10_000), ..Default::default() }).unwrap();
+        let store = L1Store::new(L1Config {
+            max_size: Some(10_000),
+            ..Default::default()
+        })
+        .unwrap();
         let now = now_ms();
         let value = "x".repeat(98);
         for i in 0..1_000 {
-            store.set(&format!("k{i:03}"), text(&value, now, None, 0)).unwrap();
+            store
+                .set(&format!("k{i:03}"), text(&value, now, None, 0))
+                .unwrap();
         }
         let s = store.stats();
         assert!(s.bytes <= 10_000 && s.bytes > 0, "{} bytes", s.bytes);
@@ -342,29 +373,52 @@ mod tests {
 
     #[test]
     fn both_limits_hold_together() {
-        let config = L1Config { max_items: Some(10), max_size: Some(1_000_000), ..Default::default() };
+        let config = L1Config {
+            max_items: Some(10),
+            max_size: Some(1_000_000),
+            ..Default::default()
+        };
         let store = L1Store::new(config).unwrap();
         let now = now_ms();
         for i in 0..100 {
-            store.set(&format!("k{i}"), text("small", now, None, 0)).unwrap();
+            store
+                .set(&format!("k{i}"), text("small", now, None, 0))
+                .unwrap();
         }
         assert!(store.stats().entries <= 10);
     }
 
     #[test]
     fn oversized_entries_are_refused_and_replace_nothing() {
-        let store = L1Store::new(L1Config { max_entry_size: Some(10), ..Default::default() }).unwrap();
+        let store = L1Store::new(L1Config {
+            max_entry_size: Some(10),
+            ..Default::default()
+        })
+        .unwrap();
         let now = now_ms();
         store.set("k", text("small", now, None, 0)).unwrap();
-        let err = store.set("k", text("far too large", now, None, 0)).unwrap_err();
-        assert_eq!(err, CoreError::EntryTooLarge { size: 14, limit: 10 });
+        let err = store
+            .set("k", text("far too large", now, None, 0))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            CoreError::EntryTooLarge {
+                size: 14,
+                limit: 10
+            }
+        );
         assert!(matches!(store.get("k", now), Lookup::Miss));
         assert_eq!(store.stats().rejected, 1);
     }
 
     #[test]
     fn zero_limits_are_invalid() {
-        let err = L1Store::new(L1Config { max_items: Some(0), ..Default::default() }).err().unwrap();
+        let err = L1Store::new(L1Config {
+            max_items: Some(0),
+            ..Default::default()
+        })
+        .err()
+        .unwrap();
         assert!(matches!(err, CoreError::InvalidOption(m) if m.contains("maxItems")));
     }
 
@@ -383,9 +437,15 @@ mod tests {
     fn slots_are_freed_when_entries_leave() {
         let store = L1Store::new(L1Config::default()).unwrap();
         let now = now_ms();
-        store.set("a", Entry::new(Value::Slot(1), now, None, 0, vec![])).unwrap();
-        store.set("a", Entry::new(Value::Slot(2), now, None, 0, vec![])).unwrap();
-        store.set("b", Entry::new(Value::Slot(3), now, None, 0, vec![])).unwrap();
+        store
+            .set("a", Entry::new(Value::Slot(1), now, None, 0, vec![]))
+            .unwrap();
+        store
+            .set("a", Entry::new(Value::Slot(2), now, None, 0, vec![]))
+            .unwrap();
+        store
+            .set("b", Entry::new(Value::Slot(3), now, None, 0, vec![]))
+            .unwrap();
         store.delete("b");
         store.run_pending_tasks();
         let mut freed = store.take_freed_slots();
@@ -397,7 +457,9 @@ mod tests {
     fn expiring_a_slot_entry_keeps_its_slot() {
         let store = L1Store::new(L1Config::default()).unwrap();
         let now = now_ms();
-        store.set("a", Entry::new(Value::Slot(7), now, None, 60_000, vec![])).unwrap();
+        store
+            .set("a", Entry::new(Value::Slot(7), now, None, 60_000, vec![]))
+            .unwrap();
         assert!(store.expire("a", now));
         store.run_pending_tasks();
         assert!(store.take_freed_slots().is_empty());
@@ -406,11 +468,17 @@ mod tests {
 
     #[test]
     fn the_index_follows_the_policy_through_many_reads_and_writes() {
-        let store = L1Store::new(L1Config { max_items: Some(50), ..Default::default() }).unwrap();
+        let store = L1Store::new(L1Config {
+            max_items: Some(50),
+            ..Default::default()
+        })
+        .unwrap();
         let now = now_ms();
         for round in 0..20 {
             for i in 0..200 {
-                store.set(&format!("k{i}"), text("v", now, None, 0)).unwrap();
+                store
+                    .set(&format!("k{i}"), text("v", now, None, 0))
+                    .unwrap();
                 store.get(&format!("k{}", i % 10), now);
             }
             if round % 5 == 0 {
@@ -426,12 +494,20 @@ mod tests {
 
     #[test]
     fn limits_hold_for_readers_without_waiting_for_maintenance() {
-        let store = L1Store::new(L1Config { max_items: Some(20), ..Default::default() }).unwrap();
+        let store = L1Store::new(L1Config {
+            max_items: Some(20),
+            ..Default::default()
+        })
+        .unwrap();
         let now = now_ms();
         for i in 0..1_000 {
-            store.set(&format!("k{i}"), text("v", now, None, 0)).unwrap();
+            store
+                .set(&format!("k{i}"), text("v", now, None, 0))
+                .unwrap();
         }
-        let readable = (0..1_000).filter(|i| store.has(&format!("k{i}"), now)).count();
+        let readable = (0..1_000)
+            .filter(|i| store.has(&format!("k{i}"), now))
+            .count();
         assert!(readable <= 20, "{readable} keys readable");
     }
 

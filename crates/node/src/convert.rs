@@ -21,16 +21,20 @@ pub fn millis(name: &str, value: f64) -> Result<u64> {
     if value.is_finite() && value >= 0.0 {
         Ok(value as u64)
     } else {
-        Err(Error::new(Status::InvalidArg, format!("{name} must be a finite, non-negative number of ms, got {value}")))
+        Err(Error::new(
+            Status::InvalidArg,
+            format!("{name} must be a finite, non-negative number of ms, got {value}"),
+        ))
     }
 }
 
 /// A byte limit from JavaScript: absent, or a finite, non-negative number.
 pub fn limit(name: &str, value: Option<f64>) -> Result<Option<u64>> {
     match value {
-        Some(v) if !(v.is_finite() && v >= 0.0) => {
-            Err(Error::new(Status::InvalidArg, format!("{name} must be a finite, non-negative number, got {v}")))
-        }
+        Some(v) if !(v.is_finite() && v >= 0.0) => Err(Error::new(
+            Status::InvalidArg,
+            format!("{name} must be a finite, non-negative number, got {v}"),
+        )),
         v => Ok(v.map(|v| v as u64)),
     }
 }
@@ -60,10 +64,23 @@ impl Key {
 
 impl FromNapiValue for Key {
     unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> Result<Self> {
-        let mut key = Key { inline: [0; Key::INLINE], len: 0, long: None };
-        let status = sys::napi_get_value_string_utf8(env, value, key.inline.as_mut_ptr().cast(), Key::INLINE, &mut key.len);
+        let mut key = Key {
+            inline: [0; Key::INLINE],
+            len: 0,
+            long: None,
+        };
+        let status = sys::napi_get_value_string_utf8(
+            env,
+            value,
+            key.inline.as_mut_ptr().cast(),
+            Key::INLINE,
+            &mut key.len,
+        );
         if status != sys::Status::napi_ok {
-            return Err(Error::new(Status::StringExpected, "a cache key must be a string"));
+            return Err(Error::new(
+                Status::StringExpected,
+                "a cache key must be a string",
+            ));
         }
         // napi truncates at a character boundary and keeps a byte for the terminator: a
         // key that came within one UTF-8 character of the end may have been cut short.
@@ -78,8 +95,14 @@ impl FromNapiValue for Key {
 ///
 /// # Safety
 /// `env` and `value` must be valid for the current call.
-pub unsafe fn read_key_then<R>(env: sys::napi_env, value: sys::napi_value, f: impl FnOnce(&str) -> R) -> Option<R> {
-    Key::from_napi_value(env, value).ok().map(|key| f(key.as_str()))
+pub unsafe fn read_key_then<R>(
+    env: sys::napi_env,
+    value: sys::napi_value,
+    f: impl FnOnce(&str) -> R,
+) -> Option<R> {
+    Key::from_napi_value(env, value)
+        .ok()
+        .map(|key| f(key.as_str()))
 }
 
 impl TypeName for Key {
@@ -131,10 +154,14 @@ unsafe fn text_to_js(env: sys::napi_env, text: &str) -> Result<sys::napi_value> 
         return <&str>::to_napi_value(env, text);
     }
     let mut out = std::ptr::null_mut();
-    let status = sys::napi_create_string_latin1(env, text.as_ptr().cast(), text.len() as isize, &mut out);
+    let status =
+        sys::napi_create_string_latin1(env, text.as_ptr().cast(), text.len() as isize, &mut out);
     if status == sys::Status::napi_ok {
         Ok(out)
     } else {
-        Err(Error::new(Status::GenericFailure, "could not create a string"))
+        Err(Error::new(
+            Status::GenericFailure,
+            "could not create a string",
+        ))
     }
 }

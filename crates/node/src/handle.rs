@@ -22,18 +22,34 @@ pub struct L1Handle(pub Namespace);
 
 impl ToNapiValue for L1Handle {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-        let data = Box::into_raw(Box::new(Boxed { magic: MAGIC, namespace: val.0 }));
+        let data = Box::into_raw(Box::new(Boxed {
+            magic: MAGIC,
+            namespace: val.0,
+        }));
         let mut out = std::ptr::null_mut();
-        let status = sys::napi_create_external(env, data.cast(), Some(finalize), std::ptr::null_mut(), &mut out);
+        let status = sys::napi_create_external(
+            env,
+            data.cast(),
+            Some(finalize),
+            std::ptr::null_mut(),
+            &mut out,
+        );
         if status != sys::Status::napi_ok {
             drop(Box::from_raw(data));
-            return Err(Error::new(Status::GenericFailure, "could not create a store handle"));
+            return Err(Error::new(
+                Status::GenericFailure,
+                "could not create a store handle",
+            ));
         }
         Ok(out)
     }
 }
 
-unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut std::ffi::c_void, _hint: *mut std::ffi::c_void) {
+unsafe extern "C" fn finalize(
+    _env: sys::napi_env,
+    data: *mut std::ffi::c_void,
+    _hint: *mut std::ffi::c_void,
+) {
     drop(Box::from_raw(data.cast::<Boxed>()));
 }
 
@@ -41,9 +57,13 @@ unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut std::ffi::c_void, 
 ///
 /// # Safety
 /// `env` and `value` must be valid for the current call.
-pub unsafe fn namespace_of<'a>(env: sys::napi_env, value: sys::napi_value) -> Option<&'a Namespace> {
+pub unsafe fn namespace_of<'a>(
+    env: sys::napi_env,
+    value: sys::napi_value,
+) -> Option<&'a Namespace> {
     let mut data = std::ptr::null_mut();
-    if sys::napi_get_value_external(env, value, &mut data) != sys::Status::napi_ok || data.is_null() {
+    if sys::napi_get_value_external(env, value, &mut data) != sys::Status::napi_ok || data.is_null()
+    {
         return None;
     }
     let boxed = &*data.cast::<Boxed>();

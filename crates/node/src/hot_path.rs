@@ -20,7 +20,11 @@ use crate::handle::{namespace_of, L1Ref};
 ///
 /// This napi-rs version gives the export its name and type; [`register_hot_path`], which
 /// runs after the generated registrations, replaces it with the raw [`l1_get`] below.
-#[napi(js_name = "l1Get", ts_args_type = "store: L1Handle, key: string", ts_return_type = "string | number | null | undefined")]
+#[napi(
+    js_name = "l1Get",
+    ts_args_type = "store: L1Handle, key: string",
+    ts_return_type = "string | number | null | undefined"
+)]
 pub fn l1_get_declared(store: L1Ref, key: Key) -> HitOut {
     lookup(&store, key.as_str())
 }
@@ -49,7 +53,12 @@ pub fn register_hot_path(exports: Object) -> Result<()> {
             std::ptr::null_mut(),
             &mut function,
         ))?;
-        napi::check_status!(sys::napi_set_named_property(value.env, value.value, c"l1Get".as_ptr(), function))?;
+        napi::check_status!(sys::napi_set_named_property(
+            value.env,
+            value.value,
+            c"l1Get".as_ptr(),
+            function
+        ))?;
     }
     Ok(())
 }
@@ -57,7 +66,14 @@ pub fn register_hot_path(exports: Object) -> Result<()> {
 unsafe extern "C" fn l1_get(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     let mut argc = 2usize;
     let mut argv = [std::ptr::null_mut(); 2];
-    let status = sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), std::ptr::null_mut(), std::ptr::null_mut());
+    let status = sys::napi_get_cb_info(
+        env,
+        info,
+        &mut argc,
+        argv.as_mut_ptr(),
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+    );
     if status != sys::Status::napi_ok || argc < 2 {
         return throw(env, c"l1Get(store, key) takes two arguments");
     }
@@ -66,7 +82,8 @@ unsafe extern "C" fn l1_get(env: sys::napi_env, info: sys::napi_callback_info) -
     };
     let outcome = read_key_then(env, argv[1], |key| lookup(namespace, key));
     match outcome {
-        Some(hit) => HitOut::to_napi_value(env, hit).unwrap_or_else(|_| throw(env, c"could not return the value")),
+        Some(hit) => HitOut::to_napi_value(env, hit)
+            .unwrap_or_else(|_| throw(env, c"could not return the value")),
         None => throw(env, c"a cache key must be a string"),
     }
 }

@@ -1,45 +1,44 @@
 //! `NativeL1`: the in-memory store, as JavaScript sees it.
 
-use napi::bindgen_prelude::Either;
+use std::sync::Arc;
+
 use napi::Result;
 use napi_derive::napi;
 use rustocache_core::clock::now_ms;
 use rustocache_core::entry::{Entry, Value};
-use std::sync::Arc;
-
 use rustocache_core::namespace::Namespace;
 use rustocache_core::store::{L1Config, L1Store};
 use rustocache_core::CoreError;
 
-use crate::handle::{L1Handle, L1Ref};
 use crate::convert::{core_error, limit, millis, Key, ValueOut};
+use crate::handle::{L1Handle, L1Ref};
 
 /// Limits of an in-memory store; each is optional.
 #[napi(object)]
 pub struct L1Limits {
-/// Most entries held at once.
+    /// Most entries held at once.
     pub max_items: Option<f64>,
-/// Most bytes held at once (keys, values and tags).
+    /// Most bytes held at once (keys, values and tags).
     pub max_size: Option<f64>,
-/// Most bytes one entry may weigh.
+    /// Most bytes one entry may weigh.
     pub max_entry_size: Option<f64>,
 }
 
 /// A full entry, for the paths that need more than the value (grace, events).
 #[napi(object, object_from_js = false)]
 pub struct EntrySnapshot {
-/// The value: serialized text, or a slot number for `serialize: false`.
-#[napi(ts_type = "string | number")]
+    /// The value: serialized text, or a slot number for `serialize: false`.
+    #[napi(ts_type = "string | number")]
     pub value: ValueOut,
-/// Written at, in ms since the epoch.
+    /// Written at, in ms since the epoch.
     pub created_at: f64,
-/// Turns stale at, in ms since the epoch; `null` never.
+    /// Turns stale at, in ms since the epoch; `null` never.
     pub logical_expires_at: Option<f64>,
-/// Dropped at, in ms since the epoch; `null` never.
+    /// Dropped at, in ms since the epoch; `null` never.
     pub physical_expires_at: Option<f64>,
-/// Whether it is still fresh.
+    /// Whether it is still fresh.
     pub fresh: bool,
-/// Its tags.
+    /// Its tags.
     pub tags: Vec<String>,
 }
 
@@ -57,14 +56,11 @@ pub struct L1StatsOut {
     pub bytes: f64,
 }
 
-/// A namespace of an in-memory store held by the Rust engine, off the V8 heap.
-/// JavaScript holds it as an opaque external and passes it to the `l1*` functions: a
-/// free function over an external costs about half of what a class method costs at the
-/// boundary (measured), and `l1Get` is the hot path of every cache hit.
-
-
-
 /// A store with the given limits, seen through its root namespace `prefix`.
+///
+/// JavaScript holds the namespace as an opaque handle and passes it to the `l1*`
+/// functions: free functions over an external cost about half of what class methods cost
+/// at the boundary (measured), and `l1Get` is the hot path of every cache hit.
 #[napi(catch_unwind, ts_return_type = "L1Handle")]
 pub fn l1_create(limits: L1Limits, prefix: String) -> Result<L1Handle> {
     let config = L1Config {
@@ -77,7 +73,11 @@ pub fn l1_create(limits: L1Limits, prefix: String) -> Result<L1Handle> {
 }
 
 /// The namespace `name` nested in `store`'s namespace, on the same store.
-#[napi(catch_unwind, ts_args_type = "store: L1Handle, name: string", ts_return_type = "L1Handle")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "store: L1Handle, name: string",
+    ts_return_type = "L1Handle"
+)]
 pub fn l1_namespace(store: L1Ref, name: String) -> L1Handle {
     L1Handle(store.child(&name))
 }
@@ -96,24 +96,59 @@ pub fn l1_peek(store: L1Ref, key: Key) -> Option<EntrySnapshot> {
     })
 }
 
-/// Stores a value fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer.
+/// Stores serialized text fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer.
 /// Returns `false` when the entry exceeds `maxEntrySize`: it was refused and the key now
 /// holds nothing, as bentocache (lru-cache) does.
-#[napi(catch_unwind, ts_args_type = "store: L1Handle, key: string, value: string | number, ttl: number | null, grace: number, tags?: string[] | null")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "store: L1Handle, key: string, text: string, ttl: number | null, grace: number, tags?: string[] | null"
+)]
 pub fn l1_set(
     store: L1Ref,
     key: Key,
-    value: Either<String, u32>,
+    text: String,
+    ttl: Option<f64>,
+    grace: f64,
+    tags: Option<Vec<String>>,
+) -> Result<bool> {
+    store_entry(
+        &store,
+        &key,
+        Value::Text(text.into_boxed_str()),
+        ttl,
+        grace,
+        tags,
+    )
+}
+
+/// As `l1Set`, for a value the host keeps by reference in slot `slot` (`serialize: false`).
+/// A separate function rather than one taking `string | number`: telling the two apart
+/// through napi-rs's `Either` builds an error message for every number.
+#[napi(
+    catch_unwind,
+    ts_args_type = "store: L1Handle, key: string, slot: number, ttl: number | null, grace: number, tags?: string[] | null"
+)]
+pub fn l1_set_slot(
+    store: L1Ref,
+    key: Key,
+    slot: u32,
+    ttl: Option<f64>,
+    grace: f64,
+    tags: Option<Vec<String>>,
+) -> Result<bool> {
+    store_entry(&store, &key, Value::Slot(slot), ttl, grace, tags)
+}
+
+fn store_entry(
+    store: &Namespace,
+    key: &Key,
+    value: Value,
     ttl: Option<f64>,
     grace: f64,
     tags: Option<Vec<String>>,
 ) -> Result<bool> {
     let ttl = ttl.map(|t| millis("ttl", t)).transpose()?;
     let grace = millis("grace", grace)?;
-    let value = match value {
-        Either::A(text) => Value::Text(text.into_boxed_str()),
-        Either::B(slot) => Value::Slot(slot),
-    };
     let entry = Entry::new(value, now_ms(), ttl, grace, tags.unwrap_or_default());
     match store.set(key.as_str(), entry) {
         Ok(()) => Ok(true),

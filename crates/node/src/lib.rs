@@ -9,5 +9,3 @@ mod convert;
 mod handle;
 mod hot_path;
 mod l1;
-
-
