@@ -163,31 +163,31 @@ impl L1Store {
     }
 
     /// Looks `key` up at time `now` (ms since the epoch) and counts the outcome.
+    ///
+    /// Misses are recorded for the policy too: TinyLFU admits a new key on the frequency
+    /// of its past requests, found or not.
     #[inline]
     pub fn get(&self, key: &str, now: u64) -> Lookup {
-        let found = self
-            .index
-            .read()
-            .get_key_value(key)
-            .map(|(k, e)| (Arc::clone(k), Arc::clone(e)));
-        match found {
+        let found = self.index.read().get_key_value(key).map(|(k, e)| (Arc::clone(k), Arc::clone(e)));
+        let (recorded, lookup) = match found {
             Some((key, entry)) if entry.is_alive(now) => {
-                if self.reads.record(key, &self.policy) {
-                    L1Counters::bump(&self.counters.dropped_reads);
-                }
                 if entry.is_fresh(now) {
                     L1Counters::bump(&self.counters.hits);
-                    Lookup::Fresh(entry)
+                    (key, Lookup::Fresh(entry))
                 } else {
                     L1Counters::bump(&self.counters.stale_hits);
-                    Lookup::Stale(entry)
+                    (key, Lookup::Stale(entry))
                 }
             }
-            _ => {
+            found => {
                 L1Counters::bump(&self.counters.misses);
-                Lookup::Miss
+                (found.map_or_else(|| Arc::from(key), |(key, _)| key), Lookup::Miss)
             }
+        };
+        if self.reads.record(recorded, &self.policy) {
+            L1Counters::bump(&self.counters.dropped_reads);
         }
+        lookup
     }
 
     /// The entry under `key` if it is still alive at `now`, without counting a lookup.
@@ -228,9 +228,10 @@ impl L1Store {
                 || self.limits.max_size.is_some_and(|max| index.bytes() > max)
         };
         self.policy.insert(key, entry);
-        // moka evicts in batches; past a limit, evict now, so the limits hold for readers.
+        // moka evicts in batches; past a limit, evict now, so the limits hold for readers,
+        // after telling the policy about the reads it has not seen yet.
         if over_limits {
-            self.policy.run_pending_tasks();
+            self.run_pending_tasks();
         }
         Ok(())
     }
