@@ -306,3 +306,31 @@ describe('bad input', () => {
     expect(await bento.has({ key: 'k' })).toBe(false)
   })
 })
+
+describe('unknown and bentocache-only options', () => {
+  it('a misspelt option is refused with E_INVALID_OPTION, wherever it is given', () => {
+    expect(() => createCache({ tll: '1m' } as any)).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTION', option: 'tll' }))
+    expect(() => createCache({ store: { gracee: '1h' } as any })).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTION', option: 'gracee' }))
+    expect(() => createCache({ driver: { maxItem: 10 } as any })).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTION', option: 'maxItem' }))
+  })
+
+  it('plugins are registered with the cache, as bentocache does', () => {
+    const registered: unknown[] = []
+    const bento = createCache({ plugins: [{ register: (cache: unknown) => registered.push(cache) }] } as any)
+    expect(registered).toEqual([bento])
+  })
+
+  it('a logger hears of factory failures at warn', async () => {
+    const warnings: Array<[any, string]> = []
+    const bento = createCache({ logger: { warn: (context: object, message: string) => warnings.push([context, message]) } } as any)
+    await expect(bento.getOrSet({ key: 'k', factory: () => { throw new Error('db down') } })).rejects.toMatchObject({ code: 'E_FACTORY_ERROR' })
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0][1]).toBe('factory failed')
+    expect(warnings[0][0]).toMatchObject({ key: 'k', error: expect.objectContaining({ message: 'db down' }) })
+  })
+
+  it('l2CircuitBreakerDuration is validated even without an L2', () => {
+    expect(() => createCache({ l2CircuitBreakerDuration: 'soon' } as any)).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTION' }))
+    expect(() => createCache({ l2CircuitBreakerDuration: '10s' } as any)).not.toThrow()
+  })
+})

@@ -3,7 +3,8 @@ import type { BentoStore } from './bento_store.js'
 import { Cache, type GetOptions, type GetOrSetOptions, type KeyOptions, type SetOptions } from './cache.js'
 import { InvalidOptionError } from './errors.js'
 import { EventSink, type CacheEvents, type Emitter } from './events.js'
-import { type CacheOptions, ResolvedOptions } from './options.js'
+import { CACHE_OPTION_NAMES, type CacheOptions, rejectUnknownOptions, ResolvedOptions } from './options.js'
+import { parseDuration, type Duration } from './duration.js'
 import { jsonSerializer, type Serializer } from './serializer.js'
 import { CacheCounters, type CacheStats } from './stats.js'
 
@@ -19,7 +20,30 @@ export interface BentoCacheOptions<Stores extends Record<string, BentoStore>> ex
   serializer?: Serializer
   /** Where events are emitted. Default: a new node `EventEmitter`. */
   emitter?: Emitter
+  /** A pino-style logger: factory failures are logged at `warn`. Default: none. */
+  logger?: Logger
+  /** bentocache plugins: each one's `register(cache)` is called by the constructor. */
+  plugins?: Array<{ register(cache: BentoCache<any>): void }>
+  /** How long the L2 tier is skipped after a failure. Accepted for bentocache's sake; no effect without an L2. */
+  l2CircuitBreakerDuration?: Duration
 }
+
+/** What of a logger RustoCache uses. */
+export interface Logger {
+  warn(context: object, message: string): void
+}
+
+const GLOBAL_OPTION_NAMES = [
+  ...CACHE_OPTION_NAMES,
+  'default',
+  'stores',
+  'prefix',
+  'serializer',
+  'emitter',
+  'logger',
+  'plugins',
+  'l2CircuitBreakerDuration',
+]
 
 /**
  * The cache: a set of named stores, each with its tiers and defaults. Methods called on it
@@ -34,18 +58,21 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
   readonly defaultStoreName: string
 
   constructor(options: BentoCacheOptions<Stores>) {
-    const { default: defaultStore, stores, prefix, serializer, emitter, ...global } = options
+    rejectUnknownOptions(options, GLOBAL_OPTION_NAMES, 'new BentoCache()')
+    const { default: defaultStore, stores, prefix, serializer, emitter, logger, plugins, l2CircuitBreakerDuration, ...global } = options
+    if (l2CircuitBreakerDuration !== undefined) parseDuration(l2CircuitBreakerDuration, 'l2CircuitBreakerDuration')
     this.#emitter = emitter ?? new EventEmitter()
     for (const [name, store] of Object.entries(stores)) {
-      this.#caches.set(name, this.#build(name, store, global, prefix ?? 'bentocache', serializer ?? jsonSerializer))
+      this.#caches.set(name, this.#build(name, store, global, prefix ?? 'bentocache', serializer ?? jsonSerializer, logger))
     }
     const selected = this.#caches.get(defaultStore)
     if (!selected) throw new InvalidOptionError('default', defaultStore, `the name of a store (${[...this.#caches.keys()].join(', ')})`)
     this.#default = selected
     this.defaultStoreName = defaultStore
+    for (const plugin of plugins ?? []) plugin.register(this)
   }
 
-  #build(name: string, store: BentoStore, global: CacheOptions, prefix: string, serializer: Serializer): Cache {
+  #build(name: string, store: BentoStore, global: CacheOptions, prefix: string, serializer: Serializer, logger?: Logger): Cache {
     const { l1, l2, bus, options } = store.entry
     if (l2) throw new InvalidOptionError('useL2Layer', 'driver', 'an L1 store only: this version has no L2 tier yet')
     if (bus) throw new InvalidOptionError('useBus', 'driver', 'no bus: this version has no bus yet')
@@ -53,7 +80,7 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
     const { prefix: storePrefix, ...storeOptions } = options
     const tier = l1.factory({ prefix: storePrefix ?? prefix, serializer })
     const defaults = ResolvedOptions.resolve(global, storeOptions)
-    return new Cache(name, tier, defaults, new EventSink(this.#emitter, name), new CacheCounters())
+    return new Cache(name, tier, defaults, new EventSink(this.#emitter, name), new CacheCounters(), logger)
   }
 
   /** The store `name` (the default store without one). */

@@ -1,6 +1,6 @@
 import type { CreateDriverResult, MemoryDriverOptions } from './drivers/memory.js'
 import type { MemoryTier } from './memory_tier.js'
-import type { CacheOptions } from './options.js'
+import { CACHE_OPTION_NAMES, rejectUnknownOptions, type CacheOptions } from './options.js'
 
 /** Options of one store: the common options, and the prefix of its keys. */
 export interface StoreOptions extends CacheOptions {
@@ -13,7 +13,9 @@ export class BentoStore {
   #l2?: CreateDriverResult<unknown, unknown>
   #bus?: CreateDriverResult<unknown, unknown>
 
-  constructor(readonly options: StoreOptions = {}) {}
+  constructor(readonly options: StoreOptions = {}) {
+    rejectUnknownOptions(options, [...CACHE_OPTION_NAMES, 'prefix'], 'bentostore()')
+  }
 
   /** The in-memory tier (`memoryDriver()`). */
   useL1Layer(driver: CreateDriverResult<MemoryDriverOptions, MemoryTier>): this {

@@ -1,4 +1,5 @@
 import { FactoryError, FactoryHardTimeout, InvalidOptionError, LockTimeoutError, UndefinedValueError } from './errors.js'
+import type { Logger } from './bento_cache.js'
 import type { EventSink } from './events.js'
 import { FactoryContext, SKIP, type WriteOptions } from './factory_context.js'
 import { MISS, STALE, type MemoryTier, type TierEntry } from './memory_tier.js'
@@ -53,11 +54,12 @@ export class Cache {
     private readonly defaults: ResolvedOptions,
     private readonly events: EventSink,
     private readonly counters: CacheCounters,
+    private readonly logger?: Logger,
   ) {}
 
   /** The namespace `name` of this cache: same store, keys under `<prefix>:<name>:`. */
   namespace(name: string): Cache {
-    return new Cache(this.name, this.tier.namespace(name), this.defaults, this.events, this.counters)
+    return new Cache(this.name, this.tier.namespace(name), this.defaults, this.events, this.counters, this.logger)
   }
 
   /** The value of `key`, or `defaultValue`; a stale value when grace is enabled. */
@@ -249,6 +251,7 @@ export class Cache {
     } catch (cause) {
       this.counters.factoryErrors++
       const error = new FactoryError(key, cause, background)
+      this.logger?.warn({ cacheName: this.name, key, error: cause }, 'factory failed')
       options.onFactoryError?.(error)
       throw error
     }

@@ -1,4 +1,4 @@
-import type { FactoryError } from './errors.js'
+import { InvalidOptionError, type FactoryError } from './errors.js'
 import { type Duration, parseDuration, parseOptionalDuration, parseTtl } from './duration.js'
 
 /**
@@ -41,6 +41,28 @@ export interface CallOptions extends CacheOptions {
   skipL2Write?: boolean
   /** Do not tell other nodes about this write. */
   skipBusNotify?: boolean
+}
+
+/** The names of {@link CacheOptions}, to tell a misspelt option from a real one. */
+export const CACHE_OPTION_NAMES = [
+  'ttl',
+  'grace',
+  'graceBackoff',
+  'timeout',
+  'hardTimeout',
+  'lockTimeout',
+  'onFactoryError',
+  'suppressL2Errors',
+] as const
+
+/**
+ * Throws {@link InvalidOptionError} for a key of `options` that is not in `known`: a misspelt
+ * option would otherwise be ignored without a word.
+ */
+export function rejectUnknownOptions(options: object, known: readonly string[], where: string) {
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) throw new InvalidOptionError(name, (options as any)[name], `an option of ${where} (${known.join(', ')})`)
+  }
 }
 
 /** bentocache's defaults. */

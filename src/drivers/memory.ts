@@ -1,6 +1,7 @@
 import { l1Create } from '../../index.js'
 import { InvalidOptionError } from '../errors.js'
 import { parseBytes } from '../duration.js'
+import { rejectUnknownOptions } from '../options.js'
 import { MemoryTier } from '../memory_tier.js'
 import type { Serializer } from '../serializer.js'
 import { SlotTable } from '../slot_table.js'
@@ -45,6 +46,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): CreateDriverRes
 }
 
 function createMemoryTier(options: MemoryDriverOptions, config: DriverConfig): MemoryTier {
+  rejectUnknownOptions(options, ['maxItems', 'maxSize', 'maxEntrySize', 'serialize', 'prefix'], 'memoryDriver()')
   const maxItems = options.maxItems ?? 1000
   if (!Number.isInteger(maxItems) || maxItems <= 0) {
     throw new InvalidOptionError('maxItems', maxItems, 'a positive integer')
