@@ -8,6 +8,7 @@
 //!   with per-entry expiry and prefix-scoped clears for namespaces;
 //! - [`namespace`]: views of a store under a key prefix, as bentocache namespaces are;
 //! - [`stats`]: the counters every store keeps;
+//! - [`envelope`]: the versioned binary form entries cross the wire in;
 //! - [`clock`] and [`hashing`]: the wall clock entries are stamped with and the fast
 //!   non-cryptographic hasher keys go through.
 //!
@@ -21,7 +22,9 @@
 //! ```
 
 pub mod clock;
+mod codec;
 pub mod entry;
+pub mod envelope;
 pub mod error;
 pub mod hashing;
 mod index;
