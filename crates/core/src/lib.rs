@@ -8,6 +8,7 @@
 //!   with per-entry expiry and prefix-scoped clears for namespaces;
 //! - [`namespace`]: views of a store under a key prefix, as bentocache namespaces are;
 //! - [`stats`]: the counters every store keeps;
+//! - [`redis_tier`]: the distributed (L2) tier on Redis, Redis Cluster or Valkey;
 //! - [`envelope`]: the versioned binary form entries cross the wire in;
 //! - [`clock`] and [`hashing`]: the wall clock entries are stamped with and the fast
 //!   non-cryptographic hasher keys go through.
@@ -29,6 +30,7 @@ pub mod error;
 pub mod hashing;
 mod index;
 pub mod namespace;
+pub mod redis_tier;
 mod read_buffer;
 pub mod stats;
 pub mod store;

@@ -1,0 +1,363 @@
+//! The distributed (L2) tier on Redis, Redis Cluster or Valkey.
+//!
+//! All I/O runs on tokio, through the `redis` crate: one multiplexed, pipelining
+//! connection per tier (`ConnectionManager`, which reconnects by itself) or the crate's
+//! async cluster client. Entries are stored as [`WireEntry`] envelopes under
+//! `<prefix>:<key>`, with the entry's physical lifetime as the key's TTL.
+//!
+//! Every operation is bounded by the tier's `timeout`: a Redis that does not answer in
+//! time is an [`L2Error::Timeout`], never a stalled caller. A value that is not a valid
+//! envelope is reported as [`Read::Unreadable`], never an error that would fail the caller.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{Client, Cmd, ConnectionAddr, IntoConnectionInfo, Pipeline, RedisError, Value};
+use tokio::sync::OnceCell;
+
+use crate::envelope::{EnvelopeError, WireEntry};
+
+/// Where the tier connects.
+#[derive(Debug, Clone)]
+pub enum Endpoint {
+    /// One server: a `redis://` or `rediss://` URL.
+    Single(String),
+    /// A cluster: the URLs of some of its nodes.
+    Cluster(Vec<String>),
+}
+
+/// Settings of a Redis tier.
+#[derive(Debug, Clone)]
+pub struct RedisConfig {
+    /// Where to connect.
+    pub endpoint: Endpoint,
+    /// Key prefix, joined to keys with `:`; empty for none.
+    pub prefix: String,
+    /// Longest an operation may take, connecting included.
+    pub timeout: Duration,
+}
+
+/// Why an L2 operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum L2Error {
+    /// No answer within the tier's timeout.
+    Timeout,
+    /// The connection failed or Redis answered with an error.
+    Redis(String),
+    /// The configuration cannot work (a malformed URL, no cluster nodes).
+    Config(String),
+}
+
+impl std::fmt::Display for L2Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            L2Error::Timeout => write!(f, "Redis did not answer in time"),
+            L2Error::Redis(message) => write!(f, "Redis error: {message}"),
+            L2Error::Config(message) => write!(f, "invalid Redis configuration: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for L2Error {}
+
+impl From<RedisError> for L2Error {
+    fn from(err: RedisError) -> Self {
+        if err.is_timeout() {
+            L2Error::Timeout
+        } else {
+            L2Error::Redis(err.to_string())
+        }
+    }
+}
+
+impl From<redis::ParsingError> for L2Error {
+    fn from(err: redis::ParsingError) -> Self {
+        L2Error::Redis(format!("unexpected reply: {err}"))
+    }
+}
+
+/// What reading one key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    /// Nothing under the key.
+    Missing,
+    /// An entry, and the key's remaining TTL in ms (`None`: no TTL).
+    Found(WireEntry, Option<u64>),
+    /// Bytes that are not an entry of ours: reported, and treated as a miss.
+    Unreadable(EnvelopeError),
+}
+
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+enum Target {
+    Single(Client),
+    Cluster(ClusterClient),
+}
+
+/// A Redis tier. Cheap to share: wrap it in an `Arc`.
+pub struct RedisTier {
+    endpoint: Endpoint,
+    target: Target,
+    connection: OnceCell<Connection>,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl RedisTier {
+    /// A tier for `config`. Connects lazily, on the first operation, so that a cache can be
+    /// built while Redis is down.
+    pub fn new(config: RedisConfig) -> Result<Self, L2Error> {
+        let target = match &config.endpoint {
+            Endpoint::Single(url) => Target::Single(Client::open(url.as_str()).map_err(|e| L2Error::Config(e.to_string()))?),
+            Endpoint::Cluster(nodes) if nodes.is_empty() => return Err(L2Error::Config("a cluster needs at least one node".into())),
+            Endpoint::Cluster(nodes) => Target::Cluster(
+                ClusterClient::builder(nodes.iter().map(String::as_str))
+                    .connection_timeout(config.timeout)
+                    .response_timeout(config.timeout)
+                    .retries(1)
+                    .build()
+                    .map_err(|e| L2Error::Config(e.to_string()))?,
+            ),
+        };
+        let prefix = config.prefix.trim_end_matches(':');
+        Ok(RedisTier {
+            endpoint: config.endpoint.clone(),
+            target,
+            connection: OnceCell::new(),
+            prefix: if prefix.is_empty() { String::new() } else { format!("{prefix}:") },
+            timeout: config.timeout,
+        })
+    }
+
+    /// The Redis key of `key`.
+    pub fn redis_key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    async fn connection(&self) -> Result<&Connection, L2Error> {
+        self.connection
+            .get_or_try_init(|| async {
+                match &self.target {
+                    Target::Single(client) => {
+                        let config = ConnectionManagerConfig::new()
+                            .set_connection_timeout(Some(self.timeout))
+                            .set_response_timeout(Some(self.timeout))
+                            .set_number_of_retries(1);
+                        Ok(Connection::Single(ConnectionManager::new_lazy_with_config(client.clone(), config)?))
+                    }
+                    Target::Cluster(client) => Ok(Connection::Cluster(client.get_async_connection().await?)),
+                }
+            })
+            .await
+    }
+
+    /// Runs one command within the timeout.
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &Cmd) -> Result<T, L2Error> {
+        self.bounded(async {
+            Ok(match self.connection().await? {
+                Connection::Single(c) => cmd.query_async(&mut c.clone()).await?,
+                Connection::Cluster(c) => cmd.query_async(&mut c.clone()).await?,
+            })
+        })
+        .await
+    }
+
+    /// Runs a pipeline within the timeout (one round trip; slot-aware on a cluster).
+    async fn query_pipeline<T: redis::FromRedisValue>(&self, pipe: &Pipeline) -> Result<T, L2Error> {
+        self.bounded(async {
+            Ok(match self.connection().await? {
+                Connection::Single(c) => pipe.query_async(&mut c.clone()).await?,
+                Connection::Cluster(c) => pipe.query_async(&mut c.clone()).await?,
+            })
+        })
+        .await
+    }
+
+    async fn bounded<T>(&self, op: impl std::future::Future<Output = Result<T, L2Error>>) -> Result<T, L2Error> {
+        tokio::time::timeout(self.timeout, op).await.unwrap_or(Err(L2Error::Timeout))
+    }
+
+    /// Reads `key`: its entry and remaining TTL.
+    pub async fn get(&self, key: &str) -> Result<Read, L2Error> {
+        let redis_key = self.redis_key(key);
+        let mut pipe = redis::pipe();
+        pipe.cmd("GET").arg(&redis_key).cmd("PTTL").arg(&redis_key);
+        let (bytes, ttl): (Option<Vec<u8>>, i64) = self.query_pipeline(&pipe).await?;
+        Ok(read_of(bytes, ttl))
+    }
+
+    /// Reads `keys` in one round trip (one per node on a cluster), in order.
+    pub async fn get_many(&self, keys: &[String]) -> Result<Vec<Read>, L2Error> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for key in keys {
+            let redis_key = self.redis_key(key);
+            pipe.cmd("GET").arg(&redis_key).cmd("PTTL").arg(redis_key);
+        }
+        let replies: Vec<Value> = self.query_pipeline(&pipe).await?;
+        let mut reads = Vec::with_capacity(keys.len());
+        for pair in replies.chunks(2) {
+            let bytes: Option<Vec<u8>> = redis::from_redis_value(pair[0].clone())?;
+            let ttl: i64 = redis::from_redis_value(pair[1].clone())?;
+            reads.push(read_of(bytes, ttl));
+        }
+        Ok(reads)
+    }
+
+    /// Writes `entry` under `key`, to be dropped after `ttl_ms` (`None`: never).
+    pub async fn set(&self, key: &str, entry: &WireEntry, ttl_ms: Option<u64>) -> Result<(), L2Error> {
+        self.query::<()>(&set_cmd(&self.redis_key(key), entry, ttl_ms)).await
+    }
+
+    /// Writes several entries in one round trip.
+    pub async fn set_many(&self, items: &[(String, WireEntry, Option<u64>)]) -> Result<(), L2Error> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for (key, entry, ttl) in items {
+            pipe.add_command(set_cmd(&self.redis_key(key), entry, *ttl)).ignore();
+        }
+        self.query_pipeline::<()>(&pipe).await
+    }
+
+    /// Removes `keys`; tells how many existed.
+    pub async fn delete_many(&self, keys: &[String]) -> Result<u64, L2Error> {
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        // One UNLINK per key, pipelined: a multi-key UNLINK would cross slots on a cluster.
+        let mut pipe = redis::pipe();
+        for key in keys {
+            pipe.cmd("UNLINK").arg(self.redis_key(key));
+        }
+        let removed: Vec<u64> = self.query_pipeline(&pipe).await?;
+        Ok(removed.into_iter().sum())
+    }
+
+    /// Turns the entry under `key` stale at `now`, keeping its TTL; tells whether there was one.
+    pub async fn expire(&self, key: &str, now: u64) -> Result<bool, L2Error> {
+        match self.get(key).await? {
+            Read::Found(mut entry, _) => {
+                entry.logical_expires_at = Some(entry.logical_expires_at.map_or(now, |at| at.min(now)));
+                let mut cmd = redis::cmd("SET");
+                cmd.arg(self.redis_key(key)).arg(entry.encode()).arg("KEEPTTL").arg("XX");
+                self.query::<Option<String>>(&cmd).await.map(|reply| reply.is_some())
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Removes every key under the tier's prefix (`namespace`: under `<prefix>:<namespace>`),
+    /// with SCAN and UNLINK, on every node of a cluster. Without a prefix, the whole database.
+    pub async fn clear(&self, namespace: &str) -> Result<(), L2Error> {
+        let pattern = format!("{}{}*", glob_escape(&self.prefix), glob_escape(namespace));
+        let mut cursor: u64 = 0;
+        match self.connection().await? {
+            Connection::Cluster(_) => self.clear_cluster(&pattern).await,
+            Connection::Single(_) => loop {
+                let mut scan = redis::cmd("SCAN");
+                scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(1000);
+                let (next, keys): (u64, Vec<String>) = self.query(&scan).await?;
+                if !keys.is_empty() {
+                    let mut unlink = redis::cmd("UNLINK");
+                    unlink.arg(&keys);
+                    self.query::<u64>(&unlink).await?;
+                }
+                if next == 0 {
+                    return Ok(());
+                }
+                cursor = next;
+            },
+        }
+    }
+
+    /// Clears a cluster node by node: SCAN only sees the node it is sent to, so each master
+    /// (from CLUSTER SLOTS) is swept over a direct connection, with the credentials of the
+    /// first configured node.
+    async fn clear_cluster(&self, pattern: &str) -> Result<(), L2Error> {
+        let Endpoint::Cluster(nodes) = &self.endpoint else { return Ok(()) };
+        let seed = nodes[0].as_str().into_connection_info().map_err(|e| L2Error::Config(e.to_string()))?;
+        let slots: Vec<Vec<Value>> = self.query(&redis::cmd("CLUSTER").arg("SLOTS").clone()).await?;
+        let mut masters: Vec<(String, u16)> = Vec::new();
+        for range in slots {
+            // [start, end, [host, port, id], replicas...]
+            if let Some(Value::Array(master)) = range.get(2) {
+                let host: String = redis::from_redis_value(master[0].clone())?;
+                let port: u16 = redis::from_redis_value(master[1].clone())?;
+                if !masters.contains(&(host.clone(), port)) {
+                    masters.push((host, port));
+                }
+            }
+        }
+        for (host, port) in masters {
+            let info = seed.clone().set_addr(ConnectionAddr::Tcp(host, port));
+            let client = Client::open(info)?;
+            self.bounded(async {
+                let mut conn = client.get_multiplexed_async_connection().await?;
+                let mut cursor: u64 = 0;
+                loop {
+                    let (next, keys): (u64, Vec<Vec<u8>>) =
+                        redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(1000).query_async(&mut conn).await?;
+                    if !keys.is_empty() {
+                        // One key per UNLINK: keys of one node may still be in different slots.
+                        let mut pipe = redis::pipe();
+                        for key in &keys {
+                            pipe.cmd("UNLINK").arg(key).ignore();
+                        }
+                        pipe.query_async::<()>(&mut conn).await?;
+                    }
+                    if next == 0 {
+                        return Ok(());
+                    }
+                    cursor = next;
+                }
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Checks the connection with a PING.
+    pub async fn ping(&self) -> Result<(), L2Error> {
+        self.query::<String>(&redis::cmd("PING")).await.map(|_| ())
+    }
+}
+
+fn set_cmd(redis_key: &str, entry: &WireEntry, ttl_ms: Option<u64>) -> Cmd {
+    let mut cmd = redis::cmd("SET");
+    cmd.arg(redis_key).arg(entry.encode());
+    if let Some(ttl) = ttl_ms {
+        cmd.arg("PX").arg(ttl.max(1));
+    }
+    cmd
+}
+
+fn read_of(bytes: Option<Vec<u8>>, ttl: i64) -> Read {
+    match bytes {
+        None => Read::Missing,
+        Some(bytes) => match WireEntry::decode(&bytes) {
+            Ok(entry) => Read::Found(entry, u64::try_from(ttl).ok()),
+            Err(err) => Read::Unreadable(err),
+        },
+    }
+}
+
+/// Escapes the glob characters of a SCAN MATCH pattern.
+fn glob_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

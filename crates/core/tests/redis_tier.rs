@@ -1,0 +1,186 @@
+//! The Redis tier against a real `redis-server`, started on a free loopback port for each
+//! test and stopped after it. Without `redis-server` on the PATH the tests say so and pass,
+//! except under CI (`CI` set), where they fail: CI installs Redis.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rustocache_core::envelope::{EnvelopeError, WireEntry};
+use rustocache_core::redis_tier::{Endpoint, L2Error, Read, RedisConfig, RedisTier};
+
+struct Server {
+    child: Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl Server {
+    fn start() -> Option<Server> {
+        if Command::new("redis-server").arg("--version").output().is_err() {
+            assert!(std::env::var_os("CI").is_none(), "redis-server is not installed, and CI must run these tests");
+            eprintln!("redis-server not found: skipping");
+            return None;
+        }
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = std::env::temp_dir().join(format!("rustocache-redis-{port}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Server { child, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(server)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn signal(&self, signal: &str) {
+        Command::new("kill").args([signal, &self.child.id().to_string()]).status().unwrap();
+    }
+
+    fn raw(&self, args: &[&[u8]]) {
+        let client = redis::Client::open(self.url()).unwrap();
+        let mut conn = client.get_connection().unwrap();
+        let mut cmd = redis::cmd(std::str::from_utf8(args[0]).unwrap());
+        for arg in &args[1..] {
+            cmd.arg(*arg);
+        }
+        cmd.query::<redis::Value>(&mut conn).unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.signal("-CONT");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn tier(server: &Server, prefix: &str, timeout_ms: u64) -> RedisTier {
+    RedisTier::new(RedisConfig {
+        endpoint: Endpoint::Single(server.url()),
+        prefix: prefix.into(),
+        timeout: Duration::from_millis(timeout_ms),
+    })
+    .unwrap()
+}
+
+fn entry(value: &str) -> WireEntry {
+    WireEntry { created_at: 1, logical_expires_at: Some(2), tags: vec!["t".into()], value: value.as_bytes().to_vec() }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn entries_round_trip_with_their_ttl() {
+    let Some(server) = Server::start() else { return };
+    let l2 = tier(&server, "app", 1_000);
+    l2.set("k", &entry("v"), Some(60_000)).await.unwrap();
+    match l2.get("k").await.unwrap() {
+        Read::Found(found, Some(ttl)) => {
+            assert_eq!(found, entry("v"));
+            assert!(ttl > 50_000 && ttl <= 60_000, "ttl {ttl}");
+        }
+        other => panic!("{other:?}"),
+    }
+    l2.set("forever", &entry("f"), None).await.unwrap();
+    assert!(matches!(l2.get("forever").await.unwrap(), Read::Found(_, None)));
+    assert_eq!(l2.get("absent").await.unwrap(), Read::Missing);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_take_one_round_trip_each() {
+    let Some(server) = Server::start() else { return };
+    let l2 = tier(&server, "app", 1_000);
+    let items: Vec<_> = (0..100).map(|i| (format!("k{i}"), entry(&i.to_string()), Some(60_000))).collect();
+    l2.set_many(&items).await.unwrap();
+    let keys: Vec<String> = (0..101).map(|i| format!("k{i}")).collect();
+    let reads = l2.get_many(&keys).await.unwrap();
+    assert_eq!(reads.len(), 101);
+    assert!(matches!(&reads[42], Read::Found(e, _) if e.value == b"42"));
+    assert_eq!(reads[100], Read::Missing);
+    assert_eq!(l2.delete_many(&keys).await.unwrap(), 100);
+    assert_eq!(l2.get("k1").await.unwrap(), Read::Missing);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expire_keeps_the_ttl_and_clear_keeps_other_prefixes() {
+    let Some(server) = Server::start() else { return };
+    let l2 = tier(&server, "app", 1_000);
+    let other = tier(&server, "other", 1_000);
+    let mut fresh = entry("v");
+    fresh.logical_expires_at = None;
+    l2.set("k", &fresh, Some(60_000)).await.unwrap();
+    assert!(l2.expire("k", 123).await.unwrap());
+    assert!(matches!(l2.get("k").await.unwrap(), Read::Found(e, Some(_)) if e.logical_expires_at == Some(123)));
+    assert!(!l2.expire("absent", 123).await.unwrap());
+
+    l2.set("users:1", &entry("a"), None).await.unwrap();
+    other.set("k", &entry("b"), None).await.unwrap();
+    l2.clear("users:").await.unwrap();
+    assert_eq!(l2.get("users:1").await.unwrap(), Read::Missing);
+    assert!(matches!(l2.get("k").await.unwrap(), Read::Found(..)));
+    l2.clear("").await.unwrap();
+    assert_eq!(l2.get("k").await.unwrap(), Read::Missing);
+    assert!(matches!(other.get("k").await.unwrap(), Read::Found(..)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn foreign_and_corrupted_values_are_unreadable_not_errors() {
+    let Some(server) = Server::start() else { return };
+    let l2 = tier(&server, "app", 1_000);
+    server.raw(&[b"SET", b"app:json", br#"{"value":1}"#]);
+    let mut truncated = entry("value").encode();
+    truncated.truncate(truncated.len() - 2);
+    server.raw(&[b"SET", b"app:cut", &truncated]);
+    assert_eq!(l2.get("json").await.unwrap(), Read::Unreadable(EnvelopeError::Foreign));
+    assert!(matches!(l2.get("cut").await.unwrap(), Read::Unreadable(EnvelopeError::Corrupt(_))));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_stops_answering_times_out_and_recovers() {
+    let Some(server) = Server::start() else { return };
+    let l2 = tier(&server, "app", 200);
+    l2.set("k", &entry("v"), None).await.unwrap();
+    server.signal("-STOP");
+    let started = Instant::now();
+    assert_eq!(l2.get("k").await, Err(L2Error::Timeout));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    server.signal("-CONT");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match l2.get("k").await {
+            Ok(Read::Found(..)) => break,
+            other => assert!(Instant::now() < deadline, "not recovered: {other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tier_can_be_built_while_redis_is_down() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let l2 = RedisTier::new(RedisConfig {
+        endpoint: Endpoint::Single(format!("redis://127.0.0.1:{port}")),
+        prefix: String::new(),
+        timeout: Duration::from_millis(300),
+    })
+    .unwrap();
+    assert!(matches!(l2.get("k").await, Err(L2Error::Redis(_) | L2Error::Timeout)));
+    assert!(matches!(
+        RedisTier::new(RedisConfig { endpoint: Endpoint::Single("not a url".into()), prefix: String::new(), timeout: Duration::from_secs(1) }),
+        Err(L2Error::Config(_))
+    ));
+}
