@@ -5,6 +5,16 @@
 export type L1Handle = { readonly __brand: 'L1Handle' }
 
 
+/** The Redis (L2) tier held by the Rust engine, as an opaque external. */
+export type RedisTier = { readonly __brand: 'RedisTier' }
+
+export declare class ExternalObject<T> {
+  readonly '': {
+    readonly '': unique symbol
+    [K: symbol]: T
+  }
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -113,3 +123,64 @@ export interface L1StatsOut {
 
 /** Slots of `serialize: false` values that left the store since the last call. */
 export declare function l1TakeFreedSlots(store: L1Handle): Array<number>
+
+/** Removes the keys under `namespace` (all the tier's keys for an empty one). */
+export declare function l2Clear(store: ExternalObject<RedisTier>, namespace: string): Promise<void>
+
+/** A Redis tier; connects on first use. */
+export declare function l2Create(options: L2Options): ExternalObject<RedisTier>
+
+/** Removes `keys`; resolves how many existed. */
+export declare function l2DeleteMany(store: ExternalObject<RedisTier>, keys: string[]): Promise<number>
+
+/** Turns `key` stale now, keeping its TTL; resolves whether it existed. */
+export declare function l2Expire(store: ExternalObject<RedisTier>, key: string): Promise<boolean>
+
+/** Reads `key`. */
+export declare function l2Get(store: ExternalObject<RedisTier>, key: string): Promise<L2Read | null>
+
+/** Reads `keys` in one round trip, in order. */
+export declare function l2GetMany(store: ExternalObject<RedisTier>, keys: string[]): Promise<Array<L2Read | null>>
+
+/** Where and how the tier connects. */
+export interface L2Options {
+  /** A `redis://` URL, for one server. */
+  url?: string
+  /** Node URLs, for a cluster. */
+  nodes?: Array<string>
+  /** Key prefix; empty for none. */
+  prefix: string
+  /** Longest an operation may take, in ms. */
+  timeout: number
+}
+
+/** What a read found: an entry, or bytes that are not one (`unreadable` says why). */
+export interface L2Read {
+  /** The serialized value (UTF-8 text), for an entry. */
+  value?: string
+  /** Written at, in ms since the epoch. */
+  createdAt?: number
+  /** Turns stale at, in ms since the epoch; `null` never. */
+  logicalExpiresAt?: number
+  /** ms before Redis drops it; `null` never. */
+  ttl?: number
+  /** Its tags. */
+  tags?: Array<string>
+  /** Why the stored bytes are not an entry (foreign or corrupted data). */
+  unreadable?: string
+}
+
+/** Writes entries in one round trip. */
+export declare function l2SetMany(store: ExternalObject<RedisTier>, items: L2Write[]): Promise<void>
+
+/** One entry to write. */
+export interface L2Write {
+  key: string
+  /** The serialized value. */
+  value: string
+  /** Turns stale at, in ms since the epoch; `null` never. */
+  logicalExpiresAt?: number
+  /** ms before Redis drops it; `null` never. */
+  ttl?: number
+  tags?: Array<string>
+}

@@ -4,3 +4,6 @@
 /** An opaque handle to a namespace of an in-memory store held by the Rust engine. */
 export type L1Handle = { readonly __brand: 'L1Handle' }
 
+
+/** The Redis (L2) tier held by the Rust engine, as an opaque external. */
+export type RedisTier = { readonly __brand: 'RedisTier' }

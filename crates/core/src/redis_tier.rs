@@ -96,7 +96,7 @@ enum Connection {
 
 enum Target {
     Single(Client),
-    Cluster(ClusterClient),
+    Cluster(Box<ClusterClient>),
 }
 
 /// A Redis tier. Cheap to share: wrap it in an `Arc`.
@@ -115,14 +115,14 @@ impl RedisTier {
         let target = match &config.endpoint {
             Endpoint::Single(url) => Target::Single(Client::open(url.as_str()).map_err(|e| L2Error::Config(e.to_string()))?),
             Endpoint::Cluster(nodes) if nodes.is_empty() => return Err(L2Error::Config("a cluster needs at least one node".into())),
-            Endpoint::Cluster(nodes) => Target::Cluster(
+            Endpoint::Cluster(nodes) => Target::Cluster(Box::new(
                 ClusterClient::builder(nodes.iter().map(String::as_str))
                     .connection_timeout(config.timeout)
                     .response_timeout(config.timeout)
                     .retries(1)
                     .build()
                     .map_err(|e| L2Error::Config(e.to_string()))?,
-            ),
+            )),
         };
         let prefix = config.prefix.trim_end_matches(':');
         Ok(RedisTier {

@@ -9,3 +9,4 @@ mod convert;
 mod handle;
 mod hot_path;
 mod l1;
+mod l2;

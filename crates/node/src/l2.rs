@@ -1,0 +1,163 @@
+//! The Redis (L2) tier, as JavaScript sees it: every function returns a promise settled
+//! on napi-rs's tokio runtime, so no Redis I/O and no reply parsing touch the JS thread.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::{External, PromiseRaw};
+use napi::{Env, Error, Result, Status};
+use napi_derive::napi;
+use rustocache_core::clock::now_ms;
+use rustocache_core::envelope::WireEntry;
+use rustocache_core::redis_tier::{Endpoint, L2Error, Read, RedisConfig, RedisTier};
+
+use crate::convert::millis;
+
+type L2Handle = External<Arc<RedisTier>>;
+
+/// Where and how the tier connects.
+#[napi(object)]
+pub struct L2Options {
+    /// A `redis://` URL, for one server.
+    pub url: Option<String>,
+    /// Node URLs, for a cluster.
+    pub nodes: Option<Vec<String>>,
+    /// Key prefix; empty for none.
+    pub prefix: String,
+    /// Longest an operation may take, in ms.
+    pub timeout: f64,
+}
+
+/// What a read found: an entry, or bytes that are not one (`unreadable` says why).
+#[napi(object)]
+pub struct L2Read {
+    /// The serialized value (UTF-8 text), for an entry.
+    pub value: Option<String>,
+    /// Written at, in ms since the epoch.
+    pub created_at: Option<f64>,
+    /// Turns stale at, in ms since the epoch; `null` never.
+    pub logical_expires_at: Option<f64>,
+    /// ms before Redis drops it; `null` never.
+    pub ttl: Option<f64>,
+    /// Its tags.
+    pub tags: Option<Vec<String>>,
+    /// Why the stored bytes are not an entry (foreign or corrupted data).
+    pub unreadable: Option<String>,
+}
+
+/// One entry to write.
+#[napi(object)]
+pub struct L2Write {
+    pub key: String,
+    /// The serialized value.
+    pub value: String,
+    /// Turns stale at, in ms since the epoch; `null` never.
+    pub logical_expires_at: Option<f64>,
+    /// ms before Redis drops it; `null` never.
+    pub ttl: Option<f64>,
+    pub tags: Option<Vec<String>>,
+}
+
+fn l2_error(err: L2Error) -> Error {
+    let kind = match err {
+        L2Error::Timeout => "timeout",
+        L2Error::Redis(_) => "redis",
+        L2Error::Config(_) => "config",
+    };
+    Error::new(Status::GenericFailure, format!("[{kind}] {err}"))
+}
+
+fn read_out(read: Read) -> Option<L2Read> {
+    match read {
+        Read::Missing => None,
+        Read::Found(entry, ttl) => Some(L2Read {
+            // Values are written as UTF-8 text by the facade; lossy only for foreign writers.
+            value: Some(String::from_utf8(entry.value).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())),
+            created_at: Some(entry.created_at as f64),
+            logical_expires_at: entry.logical_expires_at.map(|at| at as f64),
+            ttl: ttl.map(|t| t as f64),
+            tags: Some(entry.tags),
+            unreadable: None,
+        }),
+        Read::Unreadable(reason) => Some(L2Read {
+            value: None,
+            created_at: None,
+            logical_expires_at: None,
+            ttl: None,
+            tags: None,
+            unreadable: Some(reason.to_string()),
+        }),
+    }
+}
+
+fn wire_entry(write: &L2Write) -> Result<(WireEntry, Option<u64>)> {
+    let entry = WireEntry {
+        created_at: now_ms(),
+        logical_expires_at: write.logical_expires_at.map(|at| millis("logicalExpiresAt", at)).transpose()?,
+        tags: write.tags.clone().unwrap_or_default(),
+        value: write.value.as_bytes().to_vec(),
+    };
+    Ok((entry, write.ttl.map(|t| millis("ttl", t)).transpose()?))
+}
+
+/// A Redis tier; connects on first use.
+#[napi(catch_unwind, ts_return_type = "ExternalObject<RedisTier>")]
+pub fn l2_create(options: L2Options) -> Result<L2Handle> {
+    let endpoint = match (options.url, options.nodes) {
+        (Some(url), None) => Endpoint::Single(url),
+        (None, Some(nodes)) => Endpoint::Cluster(nodes),
+        _ => return Err(Error::new(Status::InvalidArg, "give either a url or cluster nodes")),
+    };
+    let timeout = Duration::from_millis(millis("timeout", options.timeout)?.max(1));
+    let tier = RedisTier::new(RedisConfig { endpoint, prefix: options.prefix, timeout }).map_err(l2_error)?;
+    Ok(External::new(Arc::new(tier)))
+}
+
+/// Reads `key`.
+#[napi(ts_args_type = "store: ExternalObject<RedisTier>, key: string", ts_return_type = "Promise<L2Read | null>")]
+pub fn l2_get<'env>(env: &'env Env, store: &L2Handle, key: String) -> Result<PromiseRaw<'env, Option<L2Read>>> {
+    let tier = Arc::clone(store);
+    env.spawn_future(async move { tier.get(&key).await.map(read_out).map_err(l2_error) })
+}
+
+/// Reads `keys` in one round trip, in order.
+#[napi(ts_args_type = "store: ExternalObject<RedisTier>, keys: string[]", ts_return_type = "Promise<Array<L2Read | null>>")]
+pub fn l2_get_many<'env>(env: &'env Env, store: &L2Handle, keys: Vec<String>) -> Result<PromiseRaw<'env, Vec<Option<L2Read>>>> {
+    let tier = Arc::clone(store);
+    env.spawn_future(async move {
+        let reads = tier.get_many(&keys).await.map_err(l2_error)?;
+        Ok(reads.into_iter().map(read_out).collect())
+    })
+}
+
+/// Writes entries in one round trip.
+#[napi(ts_args_type = "store: ExternalObject<RedisTier>, items: L2Write[]", ts_return_type = "Promise<void>")]
+pub fn l2_set_many<'env>(env: &'env Env, store: &L2Handle, items: Vec<L2Write>) -> Result<PromiseRaw<'env, ()>> {
+    let tier = Arc::clone(store);
+    let items = items
+        .iter()
+        .map(|item| wire_entry(item).map(|(entry, ttl)| (item.key.clone(), entry, ttl)))
+        .collect::<Result<Vec<_>>>()?;
+    env.spawn_future(async move { tier.set_many(&items).await.map_err(l2_error) })
+}
+
+/// Removes `keys`; resolves how many existed.
+#[napi(ts_args_type = "store: ExternalObject<RedisTier>, keys: string[]", ts_return_type = "Promise<number>")]
+pub fn l2_delete_many<'env>(env: &'env Env, store: &L2Handle, keys: Vec<String>) -> Result<PromiseRaw<'env, u32>> {
+    let tier = Arc::clone(store);
+    env.spawn_future(async move { tier.delete_many(&keys).await.map(|n| n as u32).map_err(l2_error) })
+}
+
+/// Turns `key` stale now, keeping its TTL; resolves whether it existed.
+#[napi(ts_args_type = "store: ExternalObject<RedisTier>, key: string", ts_return_type = "Promise<boolean>")]
+pub fn l2_expire<'env>(env: &'env Env, store: &L2Handle, key: String) -> Result<PromiseRaw<'env, bool>> {
+    let tier = Arc::clone(store);
+    env.spawn_future(async move { tier.expire(&key, now_ms()).await.map_err(l2_error) })
+}
+
+/// Removes the keys under `namespace` (all the tier's keys for an empty one).
+#[napi(ts_args_type = "store: ExternalObject<RedisTier>, namespace: string", ts_return_type = "Promise<void>")]
+pub fn l2_clear<'env>(env: &'env Env, store: &L2Handle, namespace: String) -> Result<PromiseRaw<'env, ()>> {
+    let tier = Arc::clone(store);
+    env.spawn_future(async move { tier.clear(&namespace).await.map_err(l2_error) })
+}
