@@ -4,7 +4,7 @@ import { createCache, rejectionOf, sleep } from './helpers.js'
 
 /** The slot table of a `serialize: false` store (white-box: not part of the public API). */
 function slotsOf(bento: ReturnType<typeof createCache>): { values: unknown[] } {
-  return (bento.use() as any).tier.slots
+  return (bento.use() as any).l1.slots
 }
 
 describe('memoryDriver()', () => {

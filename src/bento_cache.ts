@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events'
 import type { BentoStore } from './bento_store.js'
-import { Cache, type GetOptions, type GetOrSetOptions, type KeyOptions, type SetOptions } from './cache.js'
+import { Cache, type GetManyOptions, type GetOptions, type GetOrSetOptions, type KeyOptions, type SetManyOptions, type SetOptions } from './cache.js'
 import { InvalidOptionError } from './errors.js'
+import { CircuitBreaker } from './circuit_breaker.js'
 import { EventSink, type CacheEvents, type Emitter } from './events.js'
 import { CACHE_OPTION_NAMES, type CacheOptions, rejectUnknownOptions, ResolvedOptions } from './options.js'
 import { parseDuration, type Duration } from './duration.js'
@@ -24,8 +25,16 @@ export interface BentoCacheOptions<Stores extends Record<string, BentoStore>> ex
   logger?: Logger
   /** bentocache plugins: each one's `register(cache)` is called by the constructor. */
   plugins?: Array<{ register(cache: BentoCache<any>): void }>
-  /** How long the L2 tier is skipped after a failure. Accepted for bentocache's sake; no effect without an L2. */
+  /** How long the L2 tier is skipped after a failure. Default: not skipped. */
   l2CircuitBreakerDuration?: Duration
+}
+
+/** What every store of a cache is built with. */
+interface StoreBuild {
+  prefix: string
+  serializer: Serializer
+  breakerMs: number | null
+  logger?: Logger
 }
 
 /** What of a logger RustoCache uses. */
@@ -60,10 +69,11 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
   constructor(options: BentoCacheOptions<Stores>) {
     rejectUnknownOptions(options, GLOBAL_OPTION_NAMES, 'new BentoCache()')
     const { default: defaultStore, stores, prefix, serializer, emitter, logger, plugins, l2CircuitBreakerDuration, ...global } = options
-    if (l2CircuitBreakerDuration !== undefined) parseDuration(l2CircuitBreakerDuration, 'l2CircuitBreakerDuration')
+    const breakerMs = l2CircuitBreakerDuration === undefined ? null : parseDuration(l2CircuitBreakerDuration, 'l2CircuitBreakerDuration')
     this.#emitter = emitter ?? new EventEmitter()
     for (const [name, store] of Object.entries(stores)) {
-      this.#caches.set(name, this.#build(name, store, global, prefix ?? 'bentocache', serializer ?? jsonSerializer, logger))
+      const config = { prefix: prefix ?? 'bentocache', serializer: serializer ?? jsonSerializer, breakerMs, logger }
+      this.#caches.set(name, this.#build(name, store, global, config))
     }
     const selected = this.#caches.get(defaultStore)
     if (!selected) throw new InvalidOptionError('default', defaultStore, `the name of a store (${[...this.#caches.keys()].join(', ')})`)
@@ -72,15 +82,23 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
     for (const plugin of plugins ?? []) plugin.register(this)
   }
 
-  #build(name: string, store: BentoStore, global: CacheOptions, prefix: string, serializer: Serializer, logger?: Logger): Cache {
+  #build(name: string, store: BentoStore, global: CacheOptions, config: StoreBuild): Cache {
     const { l1, l2, bus, options } = store.entry
-    if (l2) throw new InvalidOptionError('useL2Layer', 'driver', 'an L1 store only: this version has no L2 tier yet')
     if (bus) throw new InvalidOptionError('useBus', 'driver', 'no bus: this version has no bus yet')
-    if (!l1) throw new InvalidOptionError('stores', name, 'a store with an L1 layer (useL1Layer(memoryDriver()))')
+    if (!l1 && !l2) throw new InvalidOptionError('stores', name, 'a store with an L1 layer (memoryDriver()), an L2 layer (redisDriver()) or both')
     const { prefix: storePrefix, ...storeOptions } = options
-    const tier = l1.factory({ prefix: storePrefix ?? prefix, serializer })
+    const driverConfig = { prefix: storePrefix ?? config.prefix, serializer: config.serializer }
     const defaults = ResolvedOptions.resolve(global, storeOptions)
-    return new Cache(name, tier, defaults, new EventSink(this.#emitter, name), new CacheCounters(), logger)
+    return new Cache(
+      name,
+      l1?.factory(driverConfig),
+      l2?.factory(driverConfig),
+      defaults,
+      new EventSink(this.#emitter, name),
+      new CacheCounters(),
+      new CircuitBreaker(config.breakerMs),
+      config.logger,
+    )
   }
 
   /** The store `name` (the default store without one). */
@@ -165,6 +183,14 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
   /** Counters of the default store. */
   getStats(): CacheStats {
     return this.#default.getStats()
+  }
+
+  getMany<T = any>(options: GetManyOptions): Promise<Array<T | undefined>> {
+    return this.#default.getMany(options)
+  }
+
+  setMany<T>(options: SetManyOptions<T>): Promise<boolean> {
+    return this.#default.setMany(options)
   }
 
   on<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {

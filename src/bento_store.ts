@@ -1,5 +1,7 @@
 import type { CreateDriverResult, MemoryDriverOptions } from './drivers/memory.js'
 import type { MemoryTier } from './memory_tier.js'
+import type { RedisDriverOptions } from './drivers/redis.js'
+import type { RemoteTier } from './remote_tier.js'
 import { CACHE_OPTION_NAMES, rejectUnknownOptions, type CacheOptions } from './options.js'
 
 /** Options of one store: the common options, and the prefix of its keys. */
@@ -10,7 +12,7 @@ export interface StoreOptions extends CacheOptions {
 /** A store's layers, as `bentostore()` assembles them. */
 export class BentoStore {
   #l1?: CreateDriverResult<MemoryDriverOptions, MemoryTier>
-  #l2?: CreateDriverResult<unknown, unknown>
+  #l2?: CreateDriverResult<RedisDriverOptions, RemoteTier>
   #bus?: CreateDriverResult<unknown, unknown>
 
   constructor(readonly options: StoreOptions = {}) {
@@ -23,8 +25,8 @@ export class BentoStore {
     return this
   }
 
-  /** The distributed tier. Not available yet in this version: see the README. */
-  useL2Layer(driver: CreateDriverResult<unknown, unknown>): this {
+  /** The distributed tier (`redisDriver()`). */
+  useL2Layer(driver: CreateDriverResult<RedisDriverOptions, RemoteTier>): this {
     this.#l2 = driver
     return this
   }

@@ -1,9 +1,11 @@
-import { FactoryError, FactoryHardTimeout, InvalidOptionError, LockTimeoutError, UndefinedValueError } from './errors.js'
+import type { CircuitBreaker } from './circuit_breaker.js'
+import { FactoryError, FactoryHardTimeout, InvalidOptionError, L2CacheError, LockTimeoutError, UndefinedValueError } from './errors.js'
 import type { Logger } from './bento_cache.js'
 import type { EventSink } from './events.js'
 import { FactoryContext, SKIP, type WriteOptions } from './factory_context.js'
 import { MISS, STALE, type MemoryTier, type TierEntry } from './memory_tier.js'
 import type { CacheOptions, CallOptions, ResolvedOptions } from './options.js'
+import type { RemoteEntry, RemoteTier } from './remote_tier.js'
 import { CacheCounters, type CacheStats } from './stats.js'
 
 /** A factory computes the value of a missing key. */
@@ -25,6 +27,12 @@ export interface GetOrSetOptions<T> extends CallOptions {
 export interface KeyOptions {
   key: string
 }
+export interface GetManyOptions extends CacheOptions {
+  keys: string[]
+}
+export interface SetManyOptions<T> extends CallOptions {
+  items: Array<{ key: string; value: T } & CallOptions>
+}
 
 /**
  * A factory run in progress. `released` resolves when waiting callers may look again:
@@ -40,8 +48,9 @@ const TIMEOUT: unique symbol = Symbol('rustocache.timeout')
 
 /**
  * One store (or namespace of it): what `bento.use(name)` and `bento.namespace(ns)`
- * return. Hits take the fast path — one synchronous call into Rust, no option object —
- * and everything else the slow path, which resolves options and runs factories.
+ * return. L1 hits take the fast path — one synchronous call into Rust, no option object —
+ * and everything else the slow path, which resolves options, reads the L2 tier (Redis)
+ * and runs factories. A store may have an L1, an L2, or both.
  */
 export class Cache {
   /** Factory runs in progress, by key: callers of a missing key share one run. */
@@ -50,24 +59,27 @@ export class Cache {
   constructor(
     /** The store's name. */
     readonly name: string,
-    private readonly tier: MemoryTier,
+    private readonly l1: MemoryTier | undefined,
+    private readonly l2: RemoteTier | undefined,
     private readonly defaults: ResolvedOptions,
     private readonly events: EventSink,
     private readonly counters: CacheCounters,
+    private readonly breaker: CircuitBreaker,
     private readonly logger?: Logger,
   ) {}
 
   /** The namespace `name` of this cache: same store, keys under `<prefix>:<name>:`. */
   namespace(name: string): Cache {
-    return new Cache(this.name, this.tier.namespace(name), this.defaults, this.events, this.counters, this.logger)
+    const { l1, l2 } = this
+    return new Cache(this.name, l1?.namespace(name), l2?.namespace(name), this.defaults, this.events, this.counters, this.breaker, this.logger)
   }
 
   /** The value of `key`, or `defaultValue`; a stale value when grace is enabled. */
   get<T = any>(options: GetOptions<T>): Promise<T> {
     const key = options.key
     // The fast path: a string key and no option to resolve.
-    if (typeof key === 'string' && options.grace === undefined && options.graceBackoff === undefined) {
-      const value = this.tier.get(key)
+    if (this.l1 && typeof key === 'string' && options.grace === undefined && options.graceBackoff === undefined) {
+      const value = this.l1.get(key)
       if (value !== MISS && value !== STALE) {
         this.counters.hits++
         this.events.hit(key, value)
@@ -83,15 +95,23 @@ export class Cache {
     const key = toKey(rawKey)
     const resolved = this.defaults.withCall(options)
     if (found === undefined) {
-      found = this.tier.get(key)
+      found = this.l1 ? this.l1.get(key) : MISS
       if (found !== MISS && found !== STALE) {
         this.counters.hits++
         this.events.hit(key, found)
         return found as T
       }
     }
+    const remote = await this.#readL2(key, resolved)
+    if (remote && (remote.fresh || resolved.graceEnabled)) {
+      this.#backfill(key, remote)
+      if (remote.fresh) this.counters.hits++
+      else this.counters.staleHits++
+      this.events.hit(key, remote.value, !remote.fresh, 'l2')
+      return remote.value as T
+    }
     if (found === STALE && resolved.graceEnabled) {
-      const entry = this.tier.peek(key)
+      const entry = this.l1!.peek(key)
       if (entry) {
         this.counters.staleHits++
         this.events.hit(key, entry.value, !entry.fresh)
@@ -109,7 +129,7 @@ export class Cache {
     const key = toKey(options.key)
     if (options.value === undefined) throw new UndefinedValueError(key)
     const resolved = this.defaults.withCall(options)
-    this.#write(key, options.value, resolved.ttl, resolved.grace, options.tags)
+    await this.#write(key, options.value, resolved, { ttl: resolved.ttl, grace: resolved.grace, tags: options.tags ?? [], skipL2Write: options.skipL2Write ?? false, skipBusNotify: options.skipBusNotify ?? false })
     return true
   }
 
@@ -125,14 +145,14 @@ export class Cache {
   getOrSet<T = any>(options: GetOrSetOptions<T>): Promise<T> {
     const key = options.key
     if (typeof key !== 'string') return this.#withKey(key, (k) => this.getOrSet({ ...options, key: k }))
-    if (options.forceFresh === true) return this.#getOrSetSlow(options, undefined)
-    const value = this.tier.get(key)
+    if (options.forceFresh === true || !this.l1) return this.#getOrSetSlow(options, undefined)
+    const value = this.l1.get(key)
     if (value !== MISS && value !== STALE) {
       this.counters.hits++
       this.events.hit(key, value)
       return Promise.resolve(value as T)
     }
-    return this.#getOrSetSlow(options, value === STALE ? this.tier.peek(key) : undefined)
+    return this.#getOrSetSlow(options, value === STALE ? this.l1.peek(key) : undefined)
   }
 
   /** Runs `operation` with `raw` as a key (numbers are turned to text), or rejects. */
@@ -168,19 +188,37 @@ export class Cache {
         if (stale && options.graceEnabled) return this.#serveStale(key, stale)
         throw new LockTimeoutError(key)
       }
-      if (call.forceFresh !== true) {
-        const value = this.tier.get(key)
+      if (call.forceFresh !== true && this.l1) {
+        const value = this.l1.get(key)
         if (value !== MISS && value !== STALE) {
           this.events.hit(key, value)
           return value as T
         }
-        if (value === STALE) stale = this.tier.peek(key) ?? stale
+        if (value === STALE) stale = this.l1.peek(key) ?? stale
       }
     }
   }
 
   async #runFactory<T>(call: GetOrSetOptions<T>, options: ResolvedOptions, stale: TierEntry | undefined): Promise<T> {
     const key = call.key
+    const run = this.#hold(key)
+    if (this.l2 && call.forceFresh !== true) {
+      // Under the hold, so that concurrent callers wait for this read rather than repeat it.
+      let remote: RemoteEntry | undefined
+      try {
+        remote = await this.#readL2(key, options)
+      } catch (error) {
+        run.release()
+        throw error
+      }
+      if (remote?.fresh) {
+        this.#backfill(key, remote)
+        run.release()
+        this.events.hit(key, remote.value, false, 'l2')
+        return remote.value as T
+      }
+      if (remote && !stale) stale = remote
+    }
     const hasStale = stale !== undefined
     const background = options.shouldRevalidateInBackground(hasStale)
     const write: WriteOptions = {
@@ -194,7 +232,6 @@ export class Cache {
     const ctx = new FactoryContext(stale && !background ? { value: stale.value } : undefined, write)
 
     this.counters.factoryRuns++
-    const run = this.#hold(key)
     const work = this.#produce(key, call.factory, ctx, write, options, background)
     work.then(run.release, run.release)
 
@@ -217,7 +254,7 @@ export class Cache {
     } catch (error) {
       if (!stale || !options.graceEnabled || error instanceof FactoryHardTimeout) throw error
       // Serve the stale value, and leave the factory alone for graceBackoff.
-      this.tier.set(key, stale.value, options.graceBackoff, options.grace)
+      this.l1?.set(key, stale.value, options.graceBackoff, options.grace)
       return this.#serveStale(key, stale)
     }
   }
@@ -257,7 +294,7 @@ export class Cache {
     }
     if (value === SKIP) return SKIP
     if (value === undefined) throw new UndefinedValueError(key)
-    this.#write(key, value, write.ttl, write.grace, write.tags)
+    await this.#write(key, value, options, write)
     return value
   }
 
@@ -267,16 +304,77 @@ export class Cache {
     return stale.value as T
   }
 
-  /** Writes one entry and tells listeners. A negative ttl removes the key instead. */
-  #write(key: string, value: unknown, ttl: number | null, grace: number, tags?: string[]) {
-    if (ttl !== null && ttl < 0) this.tier.delete(key)
-    else this.tier.set(key, value, ttl, grace, tags)
+  /** Writes one entry to both tiers and tells listeners. A negative ttl removes the key. */
+  async #write(key: string, value: unknown, options: ResolvedOptions, write: WriteOptions) {
+    const { ttl, grace, tags } = write
+    if (ttl !== null && ttl < 0) {
+      this.l1?.delete(key)
+      if (this.l2) await this.#l2Call(() => this.l2!.deleteMany([key]), 0, options)
+    } else {
+      this.l1?.set(key, value, ttl, grace, tags)
+      if (this.l2 && !write.skipL2Write) {
+        await this.#l2Call(() => this.l2!.setMany([{ key, value, ttl, grace, tags }]), undefined, options)
+      }
+    }
     this.events.written(key, value)
+  }
+
+  /**
+   * Runs an L2 operation, unless the breaker is open. A failure opens the breaker and is
+   * hidden behind `fallback` when `suppressL2Errors` (default: when an L1 exists), else
+   * rejects with E_L2_CACHE_ERROR.
+   */
+  async #l2Call<R>(operation: () => Promise<R>, fallback: R, options: ResolvedOptions): Promise<R> {
+    if (this.breaker.isOpen()) {
+      this.counters.l2Skipped++
+      return fallback
+    }
+    try {
+      return await operation()
+    } catch (cause) {
+      this.counters.l2Errors++
+      this.breaker.trip()
+      this.logger?.warn({ cacheName: this.name, error: cause }, 'L2 operation failed')
+      if (options.suppressL2Errors ?? this.l1 !== undefined) return fallback
+      throw new L2CacheError(cause)
+    }
+  }
+
+  /** Reads `key` from the L2 tier; an unreadable value is reported and read as nothing. */
+  async #readL2(key: string, options: ResolvedOptions): Promise<RemoteEntry | undefined> {
+    if (!this.l2) return undefined
+    const read = await this.#l2Call(() => this.l2!.get(key), undefined, options)
+    return this.#accept(key, read)
+  }
+
+  #accept(key: string, read: Awaited<ReturnType<RemoteTier['get']>>): RemoteEntry | undefined {
+    if (read === undefined) {
+      this.counters.l2Misses++
+      return undefined
+    }
+    if ('unreadable' in read) {
+      this.counters.l2Unreadable++
+      this.events.unreadable(key, read.unreadable)
+      return undefined
+    }
+    this.counters.l2Hits++
+    return read
+  }
+
+  /** Copies an L2 entry into the L1 with what remains of its lifetimes. */
+  #backfill(key: string, remote: RemoteEntry) {
+    if (!this.l1) return
+    const now = Date.now()
+    const ttl = remote.logicalExpiresAt === null ? null : Math.max(0, remote.logicalExpiresAt - now)
+    const grace = ttl === null || remote.ttl === null ? 0 : Math.max(0, remote.ttl - ttl)
+    this.l1.set(key, remote.value, ttl, grace, remote.tags)
   }
 
   /** Whether `key` holds a fresh value. */
   async has(options: KeyOptions): Promise<boolean> {
-    return this.tier.peek(toKey(options.key))?.fresh === true
+    const key = toKey(options.key)
+    if (this.l1?.peek(key)?.fresh) return true
+    return (await this.#readL2(key, this.defaults))?.fresh === true
   }
 
   /** Whether `key` holds no fresh value. */
@@ -294,7 +392,8 @@ export class Cache {
   /** Removes `key`. Resolves `true`, as bentocache does, whether or not it existed. */
   async delete(options: KeyOptions): Promise<boolean> {
     const key = toKey(options.key)
-    this.tier.delete(key)
+    this.l1?.delete(key)
+    if (this.l2) await this.#l2Call(() => this.l2!.deleteMany([key]), 0, this.defaults)
     this.events.deleted(key)
     return true
   }
@@ -302,7 +401,8 @@ export class Cache {
   /** Removes `keys`. Resolves `true`. */
   async deleteMany(options: { keys: string[] }): Promise<boolean> {
     const keys = Array.from(options.keys, toKey)
-    this.tier.deleteMany(keys)
+    this.l1?.deleteMany(keys)
+    if (this.l2) await this.#l2Call(() => this.l2!.deleteMany(keys), 0, this.defaults)
     for (const key of keys) this.events.deleted(key)
     return true
   }
@@ -310,15 +410,77 @@ export class Cache {
   /** Turns `key` stale: grace may still serve it. Resolves `true`. */
   async expire(options: KeyOptions): Promise<boolean> {
     const key = toKey(options.key)
-    this.tier.expire(key)
+    this.l1?.expire(key)
+    if (this.l2) await this.#l2Call(() => this.l2!.expire(key), false, this.defaults)
     this.events.expired(key)
     return true
   }
 
   /** Removes every entry of this cache (of this namespace, for a namespace). */
   async clear(): Promise<void> {
-    this.tier.clear()
+    this.l1?.clear()
+    if (this.l2) await this.#l2Call(() => this.l2!.clear(), undefined, this.defaults)
     this.events.cleared()
+  }
+
+  /**
+   * The values of `keys`, in order (`undefined` for a miss): L1 first, then one L2 round
+   * trip for the rest, which are copied into the L1. Stale values are returned when grace
+   * is enabled.
+   */
+  async getMany<T = any>(options: GetManyOptions): Promise<Array<T | undefined>> {
+    const keys = Array.from(options.keys, toKey)
+    const resolved = this.defaults.withCall(options)
+    const values: Array<T | undefined> = new Array(keys.length)
+    const missing: number[] = []
+    keys.forEach((key, i) => {
+      const value = this.l1 ? this.l1.get(key) : MISS
+      if (value !== MISS && value !== STALE) {
+        this.counters.hits++
+        values[i] = value as T
+      } else missing.push(i)
+    })
+    if (missing.length === 0) return values
+
+    const remote = this.l2
+      ? await this.#l2Call(() => this.l2!.getMany(missing.map((i) => keys[i])), [], resolved)
+      : []
+    missing.forEach((i, n) => {
+      const key = keys[i]
+      const entry = this.l2 ? this.#accept(key, remote[n]) : undefined
+      if (entry && (entry.fresh || resolved.graceEnabled)) {
+        this.#backfill(key, entry)
+        if (entry.fresh) this.counters.hits++
+        else this.counters.staleHits++
+        values[i] = entry.value as T
+        return
+      }
+      const local = resolved.graceEnabled ? this.l1?.peek(key) : undefined
+      if (local) {
+        this.counters.staleHits++
+        values[i] = local.value as T
+      } else this.counters.misses++
+    })
+    return values
+  }
+
+  /** Stores several values: each in the L1, all in one L2 round trip. Resolves `true`. */
+  async setMany<T>(options: SetManyOptions<T>): Promise<boolean> {
+    const writes = options.items.map((item) => {
+      const key = toKey(item.key)
+      if (item.value === undefined) throw new UndefinedValueError(key)
+      const resolved = this.defaults.withCall(options).withCall(item)
+      return { key, value: item.value as unknown, ttl: resolved.ttl, grace: resolved.grace, tags: item.tags ?? options.tags ?? [] }
+    })
+    for (const { key, value, ttl, grace, tags } of writes) {
+      if (ttl !== null && ttl < 0) this.l1?.delete(key)
+      else this.l1?.set(key, value, ttl, grace, tags)
+    }
+    if (this.l2 && options.skipL2Write !== true) {
+      await this.#l2Call(() => this.l2!.setMany(writes.filter((w) => w.ttl === null || w.ttl >= 0)), undefined, this.defaults)
+    }
+    for (const { key, value } of writes) this.events.written(key, value)
+    return true
   }
 
   /** Nothing to prune in memory; here for bentocache's surface. */
@@ -333,7 +495,7 @@ export class Cache {
 
   /** Counters of this store (shared by its namespaces) and of its L1 tier. */
   getStats(): CacheStats {
-    return this.counters.read(this.tier.stats())
+    return this.counters.read(this.l1?.stats())
   }
 }
 

@@ -8,6 +8,8 @@ export interface CacheEvents {
   'cache:deleted': { key: string; store: string }
   'cache:cleared': { store: string }
   'cache:expire': { key: string; store: string }
+  /** Beyond bentocache: an L2 value that is not a valid entry (foreign or corrupted data), read as a miss. */
+  'l2:unreadable': { key: string; store: string; reason: string }
 }
 
 /** Anything with node's `EventEmitter` surface that events are emitted on. */
@@ -45,6 +47,10 @@ export class EventSink {
 
   cleared() {
     if (this.emitter.listenerCount('cache:cleared') !== 0) this.emitter.emit('cache:cleared', { store: this.store })
+  }
+
+  unreadable(key: string, reason: string) {
+    if (this.emitter.listenerCount('l2:unreadable') !== 0) this.emitter.emit('l2:unreadable', { key, store: this.store, reason })
   }
 
   expired(key: string) {

@@ -18,8 +18,21 @@ export interface CacheStats {
     /** Callers that stopped waiting at a soft or hard timeout. */
     timeouts: number
   }
-  /** The L1 tier, counted in Rust: lookups, writes, evictions, entries and bytes held. */
-  l1: L1StatsOut
+  /** The L1 tier, counted in Rust: lookups, writes, evictions, entries and bytes held; absent without an L1. */
+  l1?: L1StatsOut
+  /** The L2 tier (Redis), as the cache saw it. */
+  l2: {
+    /** Reads that found an entry. */
+    hits: number
+    /** Reads that found nothing. */
+    misses: number
+    /** Operations that failed (timeouts included); each opens the circuit breaker. */
+    errors: number
+    /** Operations skipped while the circuit breaker was open. */
+    skipped: number
+    /** Values that were not valid entries (foreign or corrupted), read as misses. */
+    unreadable: number
+  }
 }
 
 /** The counters a store keeps in JS; plain fields, so counting costs an increment. */
@@ -30,8 +43,13 @@ export class CacheCounters {
   factoryRuns = 0
   factoryErrors = 0
   factoryTimeouts = 0
+  l2Hits = 0
+  l2Misses = 0
+  l2Errors = 0
+  l2Skipped = 0
+  l2Unreadable = 0
 
-  read(l1: L1StatsOut): CacheStats {
+  read(l1: L1StatsOut | undefined): CacheStats {
     const reads = this.hits + this.staleHits + this.misses
     return {
       hits: this.hits,
@@ -40,6 +58,7 @@ export class CacheCounters {
       hitRate: reads === 0 ? 0 : (this.hits + this.staleHits) / reads,
       factory: { runs: this.factoryRuns, errors: this.factoryErrors, timeouts: this.factoryTimeouts },
       l1,
+      l2: { hits: this.l2Hits, misses: this.l2Misses, errors: this.l2Errors, skipped: this.l2Skipped, unreadable: this.l2Unreadable },
     }
   }
 }

@@ -1,0 +1,111 @@
+import {
+  l2Clear,
+  l2DeleteMany,
+  l2Expire,
+  l2Get,
+  l2GetMany,
+  l2SetMany,
+  type ExternalObject,
+  type L2Read,
+  type RedisTier,
+} from '../index.js'
+import type { Serializer } from './serializer.js'
+import type { TierEntry } from './memory_tier.js'
+
+/** An entry read from the L2 tier, with how long Redis keeps it. */
+export interface RemoteEntry extends TierEntry {
+  /** ms until Redis drops the entry; `null` never. */
+  ttl: number | null
+  tags: string[]
+}
+
+/** What a read of one key found: an entry, nothing, or bytes that are not an entry. */
+export type RemoteRead = RemoteEntry | undefined | { unreadable: string }
+
+/** One entry to write to the L2 tier. */
+export interface RemoteWrite {
+  key: string
+  value: unknown
+  /** Fresh for this many ms; `null` forever. */
+  ttl: number | null
+  /** Kept this many ms past the ttl. */
+  grace: number
+  tags?: string[]
+}
+
+/**
+ * The L2 tier (Redis) of one namespace. Every call is one promise settled by the Rust
+ * engine on its own threads; values cross as serialized text. Failures reject: the cache
+ * decides whether to hide them (`suppressL2Errors`) and when to stop trying (the breaker).
+ */
+export class RemoteTier {
+  constructor(
+    private readonly handle: ExternalObject<RedisTier>,
+    private readonly serializer: Serializer,
+    /** This namespace's key prefix inside the tier's own prefix (`users:`), or empty. */
+    private readonly namespacePrefix = '',
+  ) {}
+
+  /** The tier of namespace `name`, nested in this one. */
+  namespace(name: string): RemoteTier {
+    return new RemoteTier(this.handle, this.serializer, `${this.namespacePrefix}${name}:`)
+  }
+
+  async get(key: string): Promise<RemoteRead> {
+    return this.#decode(await l2Get(this.handle, this.namespacePrefix + key))
+  }
+
+  /** Reads `keys` in one round trip, in order. */
+  async getMany(keys: string[]): Promise<RemoteRead[]> {
+    const reads = await l2GetMany(this.handle, keys.map((key) => this.namespacePrefix + key))
+    return reads.map((read) => this.#decode(read))
+  }
+
+  /** Writes entries in one round trip. */
+  setMany(writes: RemoteWrite[]): Promise<void> {
+    const now = Date.now()
+    return l2SetMany(
+      this.handle,
+      writes.map(({ key, value, ttl, grace, tags }) => ({
+        key: this.namespacePrefix + key,
+        value: this.serializer.serialize(value),
+        logicalExpiresAt: ttl === null ? undefined : now + ttl,
+        ttl: ttl === null ? undefined : ttl + grace,
+        tags,
+      })),
+    )
+  }
+
+  deleteMany(keys: string[]): Promise<number> {
+    return l2DeleteMany(this.handle, keys.map((key) => this.namespacePrefix + key))
+  }
+
+  expire(key: string): Promise<boolean> {
+    return l2Expire(this.handle, this.namespacePrefix + key)
+  }
+
+  /** Removes this namespace's keys (all of the tier's for the root). */
+  clear(): Promise<void> {
+    return l2Clear(this.handle, this.namespacePrefix)
+  }
+
+  #decode(read: L2Read | null): RemoteRead {
+    if (!read) return undefined
+    if (read.unreadable !== undefined && read.unreadable !== null) return { unreadable: read.unreadable }
+    let value: unknown
+    try {
+      value = this.serializer.deserialize(read.value!)
+    } catch (error) {
+      return { unreadable: `the value does not deserialize: ${(error as Error).message}` }
+    }
+    const logicalExpiresAt = read.logicalExpiresAt ?? null
+    return {
+      value,
+      fresh: logicalExpiresAt === null || Date.now() < logicalExpiresAt,
+      createdAt: read.createdAt!,
+      logicalExpiresAt,
+      ttl: read.ttl ?? null,
+      tags: read.tags ?? [],
+    }
+  }
+}
