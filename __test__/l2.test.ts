@@ -1,0 +1,200 @@
+/**
+ * The L2 tier against a real redis-server (started on a free loopback port by the harness):
+ * backfill and ttl propagation, grace from L2, L2-only stores, batches, outages, corrupted
+ * values and a server that stops answering.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { BentoCache, bentostore } from '../src/index.js'
+import { memoryDriver } from '../src/drivers/memory.js'
+import { redisDriver } from '../src/drivers/redis.js'
+import { sleep } from './helpers.js'
+import { startRedis, type RedisServer } from './support/redis_server.js'
+
+let redis: RedisServer
+
+beforeAll(async () => {
+  redis = await startRedis()
+})
+
+afterAll(async () => {
+  await redis?.stop()
+})
+
+beforeEach(async () => {
+  await redis.command('FLUSHALL')
+})
+
+/** A cache with an L1 and/or an L2 on the test server. */
+function tiered(options: { l1?: boolean; l2?: boolean; timeout?: number; global?: Record<string, unknown> } = {}) {
+  let store = bentostore()
+  if (options.l1 !== false) store = store.useL1Layer(memoryDriver())
+  if (options.l2 !== false) store = store.useL2Layer(redisDriver({ connection: redis.url, timeout: options.timeout ?? 1000 }))
+  return new BentoCache({ default: 'main', stores: { main: store }, ...options.global })
+}
+
+describe('two tiers', () => {
+  it('a value written by one node is read from L2 by another, then served from its L1', async () => {
+    const writer = tiered()
+    const reader = tiered()
+    await writer.set({ key: 'user:1', value: { name: 'Ada' }, ttl: '1m' })
+    expect(await reader.get({ key: 'user:1' })).toEqual({ name: 'Ada' })
+    expect(reader.getStats().l2.hits).toBe(1)
+    expect(await reader.get({ key: 'user:1' })).toEqual({ name: 'Ada' })
+    expect(reader.getStats().l2.hits).toBe(1) // the second read was an L1 hit
+    expect(reader.getStats().l1?.hits).toBe(1)
+  })
+
+  it('the L2 key lives ttl + grace, and a backfilled L1 entry keeps the writer\'s expiry', async () => {
+    const writer = tiered()
+    const reader = tiered()
+    await writer.set({ key: 'k', value: 'v', ttl: 300, grace: 700 })
+    const pttl = Number(await redis.command('PTTL', 'bentocache:k'))
+    expect(pttl).toBeGreaterThan(700)
+    expect(pttl).toBeLessThanOrEqual(1000)
+    await sleep(100)
+    expect(await reader.get({ key: 'k' })).toBe('v') // backfilled with ~200 ms left
+    await sleep(350)
+    // Past the writer's ttl: the reader's L1 copy is stale too, and without grace a miss.
+    expect(await reader.get({ key: 'k', grace: false })).toBeUndefined()
+  })
+
+  it('grace serves a stale L2 entry when the factory fails', async () => {
+    const writer = tiered()
+    await writer.set({ key: 'k', value: 'old', ttl: 100, grace: '1h' })
+    await sleep(250)
+    const reader = tiered()
+    const value = await reader.getOrSet({ key: 'k', grace: '1h', factory: () => { throw new Error('db down') } })
+    expect(value).toBe('old')
+  })
+
+  it('getOrSet finds a value in L2 without running the factory', async () => {
+    await tiered().set({ key: 'k', value: 42 })
+    let calls = 0
+    const value = await tiered().getOrSet({ key: 'k', factory: () => ++calls })
+    expect(value).toBe(42)
+    expect(calls).toBe(0)
+  })
+
+  it('getOrSet writes the factory value to both tiers', async () => {
+    const cache = tiered()
+    await cache.getOrSet({ key: 'k', factory: () => 'computed' })
+    expect(await tiered({ l1: false }).get({ key: 'k' })).toBe('computed')
+  })
+
+  it('delete, deleteMany, expire and clear reach L2', async () => {
+    const cache = tiered()
+    await cache.setMany({ items: [{ key: 'a', value: 1 }, { key: 'b', value: 2 }, { key: 'c', value: 3 }, { key: 'd', value: 4 }] })
+    await cache.delete({ key: 'a' })
+    await cache.deleteMany({ keys: ['b'] })
+    await cache.expire({ key: 'c' })
+    const l2Only = tiered({ l1: false })
+    expect(await l2Only.get({ key: 'a' })).toBeUndefined()
+    expect(await l2Only.get({ key: 'b' })).toBeUndefined()
+    expect(await l2Only.get({ key: 'c' })).toBeUndefined() // stale, no grace
+    expect(await l2Only.get({ key: 'c', grace: '1h' })).toBe(3)
+    await cache.clear()
+    expect(await redis.command('EXISTS', 'bentocache:d')).toBe(0)
+  })
+
+  it('namespaces are prefixes in Redis too, and clear only their own keys', async () => {
+    const cache = tiered()
+    await cache.namespace('users').set({ key: '1', value: 'u' })
+    await cache.set({ key: 'other', value: 'o' })
+    expect(await redis.command('EXISTS', 'bentocache:users:1')).toBe(1)
+    await cache.namespace('users').clear()
+    expect(await redis.command('EXISTS', 'bentocache:users:1')).toBe(0)
+    expect(await redis.command('EXISTS', 'bentocache:other')).toBe(1)
+  })
+})
+
+describe('L2-only stores', () => {
+  it('every method works on L2 alone', async () => {
+    const cache = tiered({ l1: false })
+    await cache.set({ key: 'k', value: { a: 1 } })
+    expect(await cache.get({ key: 'k' })).toEqual({ a: 1 })
+    expect(await cache.has({ key: 'k' })).toBe(true)
+    expect(await cache.getOrSet({ key: 'k', factory: () => 'unused' })).toEqual({ a: 1 })
+    expect(await cache.getOrSet({ key: 'new', factory: () => 'made' })).toBe('made')
+    expect(await cache.get({ key: 'new' })).toBe('made')
+    await cache.delete({ key: 'k' })
+    expect(await cache.missing({ key: 'k' })).toBe(true)
+    expect(cache.getStats().l1).toBeUndefined()
+  })
+
+  it('without an L1, L2 errors are not suppressed by default', async () => {
+    const cache = new BentoCache({
+      default: 'main',
+      stores: { main: bentostore().useL2Layer(redisDriver({ connection: 'redis://127.0.0.1:1', timeout: 300 })) },
+    })
+    await expect(cache.get({ key: 'k' })).rejects.toMatchObject({ code: 'E_L2_CACHE_ERROR' })
+  })
+})
+
+describe('batches', () => {
+  it('setMany and getMany move 100 keys in one call each, across tiers', async () => {
+    const writer = tiered()
+    await writer.setMany({ items: Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value: i })) })
+    const reader = tiered()
+    await reader.set({ key: 'k0', value: 'local' }) // an L1 hit on the reader
+    const values = await reader.getMany({ keys: [...Array.from({ length: 100 }, (_, i) => `k${i}`), 'absent'] })
+    expect(values[0]).toBe('local')
+    expect(values.slice(1, 100)).toEqual(Array.from({ length: 99 }, (_, i) => i + 1))
+    expect(values[100]).toBeUndefined()
+    // The L2 hits were copied into the reader's L1.
+    expect(await tiered({ l2: false }).get({ key: 'k5' })).toBeUndefined()
+    const hitsBefore = reader.getStats().l2.hits
+    expect(await reader.get({ key: 'k5' })).toBe(5)
+    expect(reader.getStats().l2.hits).toBe(hitsBefore)
+  })
+})
+
+describe('resilience', () => {
+  it('a corrupted or foreign value in Redis is a reported miss', async () => {
+    const cache = tiered()
+    const reports: unknown[] = []
+    cache.on('l2:unreadable', (event) => reports.push(event))
+    await redis.command('SET', 'bentocache:bad', 'not an envelope')
+    expect(await cache.get({ key: 'bad' })).toBeUndefined()
+    expect(await cache.getOrSet({ key: 'bad', factory: () => 'fresh' })).toBe('fresh')
+    expect(reports).toHaveLength(2)
+    expect(reports[0]).toMatchObject({ key: 'bad', store: 'main', reason: expect.stringContaining('not a RustoCache entry') })
+    expect(cache.getStats().l2.unreadable).toBe(2)
+    // The factory's value replaced the bad bytes.
+    expect(await tiered({ l1: false }).get({ key: 'bad' })).toBe('fresh')
+  })
+
+  it('a server that stops answering costs a timeout, not a stall', async () => {
+    const cache = tiered({ timeout: 200 })
+    await cache.set({ key: 'cached', value: 'local' })
+    redis.pause()
+    try {
+      expect(await cache.get({ key: 'cached' })).toBe('local') // L1 still serves
+      expect(await cache.get({ key: 'uncached' })).toBeUndefined() // the L2 read times out: a miss
+      expect(cache.getStats().l2.errors).toBeGreaterThan(0)
+    } finally {
+      redis.resume()
+    }
+    await cache.set({ key: 'after', value: 1 })
+    expect(await tiered({ l1: false }).get({ key: 'after' })).toBe(1)
+  })
+
+  it('with redis-server killed, L1 keeps serving, the breaker opens and closes, nothing rejects', async () => {
+    const cache = tiered({ timeout: 300, global: { l2CircuitBreakerDuration: 400 } })
+    await cache.set({ key: 'k', value: 'v' })
+    await redis.kill()
+    try {
+      expect(await cache.get({ key: 'k' })).toBe('v')
+      expect(await cache.getOrSet({ key: 'new', factory: () => 'computed' })).toBe('computed')
+      const errors = cache.getStats().l2.errors
+      expect(errors).toBeGreaterThan(0)
+      await cache.set({ key: 'during', value: 1 }) // skipped: the breaker is open
+      expect(cache.getStats().l2.skipped).toBeGreaterThan(0)
+      expect(cache.getStats().l2.errors).toBe(errors)
+    } finally {
+      await redis.restart()
+    }
+    await sleep(500) // the breaker closes
+    await cache.set({ key: 'after', value: 2 })
+    expect(await tiered({ l1: false }).get({ key: 'after' })).toBe(2)
+  })
+})
