@@ -8,7 +8,7 @@ import { BentoCache, bentostore } from '../src/index.js'
 import { memoryDriver } from '../src/drivers/memory.js'
 import { redisDriver } from '../src/drivers/redis.js'
 import { sleep } from './helpers.js'
-import { startRedis, type RedisServer } from './support/redis_server.js'
+import { freePort, startRedis, type RedisServer } from './support/redis_server.js'
 
 let redis: RedisServer
 
@@ -122,9 +122,10 @@ describe('L2-only stores', () => {
   })
 
   it('without an L1, L2 errors are not suppressed by default', async () => {
+    const nobody = await freePort() // free a moment ago: nothing listens there
     const cache = new BentoCache({
       default: 'main',
-      stores: { main: bentostore().useL2Layer(redisDriver({ connection: 'redis://127.0.0.1:1', timeout: 300 })) },
+      stores: { main: bentostore().useL2Layer(redisDriver({ connection: `redis://127.0.0.1:${nobody}`, timeout: 300 })) },
     })
     await expect(cache.get({ key: 'k' })).rejects.toMatchObject({ code: 'E_L2_CACHE_ERROR' })
   })
@@ -195,6 +196,13 @@ describe('resilience', () => {
     }
     await sleep(500) // the breaker closes
     await cache.set({ key: 'after', value: 2 })
-    expect(await tiered({ l1: false }).get({ key: 'after' })).toBe(2)
+    const l2Only = tiered({ l1: false })
+    expect(await l2Only.get({ key: 'after' })).toBe(2)
+    // The writes made during the outage are retried (every second) until Redis has them.
+    const deadline = Date.now() + 5_000
+    while (cache.getStats().l2.retries.pending > 0 && Date.now() < deadline) await sleep(100)
+    expect(cache.getStats().l2.retries).toEqual({ pending: 0, dropped: 0 })
+    expect(await l2Only.get({ key: 'during' })).toBe(1)
+    expect(await l2Only.get({ key: 'new' })).toBe('computed')
   })
 })

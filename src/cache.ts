@@ -5,7 +5,7 @@ import type { EventSink } from './events.js'
 import { FactoryContext, SKIP, type WriteOptions } from './factory_context.js'
 import { MISS, STALE, type MemoryTier, type TierEntry } from './memory_tier.js'
 import type { CacheOptions, CallOptions, ResolvedOptions } from './options.js'
-import type { RemoteEntry, RemoteTier } from './remote_tier.js'
+import type { RemoteEntry, RemoteTier, RemoteWrite } from './remote_tier.js'
 import { CacheCounters, type CacheStats } from './stats.js'
 
 /** A factory computes the value of a missing key. */
@@ -309,12 +309,10 @@ export class Cache {
     const { ttl, grace, tags } = write
     if (ttl !== null && ttl < 0) {
       this.l1?.delete(key)
-      if (this.l2) await this.#l2Call(() => this.l2!.deleteMany([key]), 0, options)
+      if (this.l2) await this.#l2Delete([key], options)
     } else {
       this.l1?.set(key, value, ttl, grace, tags)
-      if (this.l2 && !write.skipL2Write) {
-        await this.#l2Call(() => this.l2!.setMany([{ key, value, ttl, grace, tags }]), undefined, options)
-      }
+      if (this.l2 && !write.skipL2Write) await this.#l2Set([{ key, value, ttl, grace, tags }], options)
     }
     this.events.written(key, value)
   }
@@ -324,9 +322,10 @@ export class Cache {
    * hidden behind `fallback` when `suppressL2Errors` (default: when an L1 exists), else
    * rejects with E_L2_CACHE_ERROR.
    */
-  async #l2Call<R>(operation: () => Promise<R>, fallback: R, options: ResolvedOptions): Promise<R> {
+  async #l2Call<R>(operation: () => Promise<R>, fallback: R, options: ResolvedOptions, whenSkipped?: () => unknown): Promise<R> {
     if (this.breaker.isOpen()) {
       this.counters.l2Skipped++
+      whenSkipped?.()
       return fallback
     }
     try {
@@ -338,6 +337,16 @@ export class Cache {
       if (options.suppressL2Errors ?? this.l1 !== undefined) return fallback
       throw new L2CacheError(cause)
     }
+  }
+
+  /** Writes to L2; what cannot be written now (failure, open breaker) is queued for retry. */
+  #l2Set(writes: RemoteWrite[], options: ResolvedOptions): Promise<void> {
+    return this.#l2Call(() => this.l2!.setMany(writes), undefined, options, () => this.l2!.setMany(writes, true))
+  }
+
+  /** Deletes from L2, queued for retry as {@link #l2Set}'s writes are. */
+  async #l2Delete(keys: string[], options: ResolvedOptions): Promise<void> {
+    await this.#l2Call(() => this.l2!.deleteMany(keys), 0, options, () => this.l2!.deleteMany(keys, true))
   }
 
   /** Reads `key` from the L2 tier; an unreadable value is reported and read as nothing. */
@@ -393,7 +402,7 @@ export class Cache {
   async delete(options: KeyOptions): Promise<boolean> {
     const key = toKey(options.key)
     this.l1?.delete(key)
-    if (this.l2) await this.#l2Call(() => this.l2!.deleteMany([key]), 0, this.defaults)
+    if (this.l2) await this.#l2Delete([key], this.defaults)
     this.events.deleted(key)
     return true
   }
@@ -402,7 +411,7 @@ export class Cache {
   async deleteMany(options: { keys: string[] }): Promise<boolean> {
     const keys = Array.from(options.keys, toKey)
     this.l1?.deleteMany(keys)
-    if (this.l2) await this.#l2Call(() => this.l2!.deleteMany(keys), 0, this.defaults)
+    if (this.l2) await this.#l2Delete(keys, this.defaults)
     for (const key of keys) this.events.deleted(key)
     return true
   }
@@ -477,7 +486,7 @@ export class Cache {
       else this.l1?.set(key, value, ttl, grace, tags)
     }
     if (this.l2 && options.skipL2Write !== true) {
-      await this.#l2Call(() => this.l2!.setMany(writes.filter((w) => w.ttl === null || w.ttl >= 0)), undefined, this.defaults)
+      await this.#l2Set(writes.filter((w) => w.ttl === null || w.ttl >= 0), this.defaults)
     }
     for (const { key, value } of writes) this.events.written(key, value)
     return true
@@ -495,7 +504,8 @@ export class Cache {
 
   /** Counters of this store (shared by its namespaces) and of its L1 tier. */
   getStats(): CacheStats {
-    return this.counters.read(this.l1?.stats())
+    const retries = this.l2?.retries
+    return this.counters.read(this.l1?.stats(), retries ? { pending: retries.size, dropped: retries.dropped } : undefined)
   }
 }
 

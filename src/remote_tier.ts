@@ -10,6 +10,7 @@ import {
   type RedisTier,
 } from '../index.js'
 import type { Serializer } from './serializer.js'
+import { WriteRetryQueue } from './write_retry_queue.js'
 import type { TierEntry } from './memory_tier.js'
 
 /** An entry read from the L2 tier, with how long Redis keeps it. */
@@ -44,11 +45,13 @@ export class RemoteTier {
     private readonly serializer: Serializer,
     /** This namespace's key prefix inside the tier's own prefix (`users:`), or empty. */
     private readonly namespacePrefix = '',
+    /** Failed writes to retry; one queue for a tier and all its namespaces. */
+    readonly retries = new WriteRetryQueue(handle),
   ) {}
 
   /** The tier of namespace `name`, nested in this one. */
   namespace(name: string): RemoteTier {
-    return new RemoteTier(this.handle, this.serializer, `${this.namespacePrefix}${name}:`)
+    return new RemoteTier(this.handle, this.serializer, `${this.namespacePrefix}${name}:`, this.retries)
   }
 
   async get(key: string): Promise<RemoteRead> {
@@ -61,23 +64,44 @@ export class RemoteTier {
     return reads.map((read) => this.#decode(read))
   }
 
-  /** Writes entries in one round trip. */
-  setMany(writes: RemoteWrite[]): Promise<void> {
+  /**
+   * Writes entries in one round trip. If that fails they are queued for retry (and the
+   * failure still rejects); `queueOnly` queues them without trying (breaker open).
+   */
+  async setMany(writes: RemoteWrite[], queueOnly = false): Promise<void> {
     const now = Date.now()
-    return l2SetMany(
-      this.handle,
-      writes.map(({ key, value, ttl, grace, tags }) => ({
-        key: this.namespacePrefix + key,
-        value: this.serializer.serialize(value),
-        logicalExpiresAt: ttl === null ? undefined : now + ttl,
-        ttl: ttl === null ? undefined : ttl + grace,
-        tags,
-      })),
-    )
+    const items = writes.map(({ key, value, ttl, grace, tags }) => ({
+      key: this.namespacePrefix + key,
+      value: this.serializer.serialize(value),
+      logicalExpiresAt: ttl === null ? undefined : now + ttl,
+      ttl: ttl === null ? undefined : ttl + grace,
+      tags,
+    }))
+    if (queueOnly) return this.retries.set(items)
+    try {
+      await l2SetMany(this.handle, items)
+    } catch (error) {
+      this.retries.set(items)
+      throw error
+    }
+    this.retries.settle(items.map((item) => item.key))
   }
 
-  deleteMany(keys: string[]): Promise<number> {
-    return l2DeleteMany(this.handle, keys.map((key) => this.namespacePrefix + key))
+  /** Removes keys in one round trip, queued for retry as {@link setMany}'s writes are. */
+  async deleteMany(keys: string[], queueOnly = false): Promise<number> {
+    const stored = keys.map((key) => this.namespacePrefix + key)
+    if (queueOnly) {
+      this.retries.delete(stored)
+      return 0
+    }
+    try {
+      const removed = await l2DeleteMany(this.handle, stored)
+      this.retries.settle(stored)
+      return removed
+    } catch (error) {
+      this.retries.delete(stored)
+      throw error
+    }
   }
 
   expire(key: string): Promise<boolean> {

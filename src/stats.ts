@@ -32,6 +32,8 @@ export interface CacheStats {
     skipped: number
     /** Values that were not valid entries (foreign or corrupted), read as misses. */
     unreadable: number
+    /** Writes waiting to be retried, and those dropped because the retry queue was full. */
+    retries: { pending: number; dropped: number }
   }
 }
 
@@ -49,7 +51,7 @@ export class CacheCounters {
   l2Skipped = 0
   l2Unreadable = 0
 
-  read(l1: L1StatsOut | undefined): CacheStats {
+  read(l1: L1StatsOut | undefined, retries = { pending: 0, dropped: 0 }): CacheStats {
     const reads = this.hits + this.staleHits + this.misses
     return {
       hits: this.hits,
@@ -58,7 +60,7 @@ export class CacheCounters {
       hitRate: reads === 0 ? 0 : (this.hits + this.staleHits) / reads,
       factory: { runs: this.factoryRuns, errors: this.factoryErrors, timeouts: this.factoryTimeouts },
       l1,
-      l2: { hits: this.l2Hits, misses: this.l2Misses, errors: this.l2Errors, skipped: this.l2Skipped, unreadable: this.l2Unreadable },
+      l2: { hits: this.l2Hits, misses: this.l2Misses, errors: this.l2Errors, skipped: this.l2Skipped, unreadable: this.l2Unreadable, retries },
     }
   }
 }
