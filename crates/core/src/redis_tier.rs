@@ -15,6 +15,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{Client, Cmd, ConnectionAddr, IntoConnectionInfo, Pipeline, RedisError, Value};
+use futures_util::future::try_join_all;
 use tokio::sync::OnceCell;
 
 use crate::envelope::{EnvelopeError, WireEntry};
@@ -191,24 +192,48 @@ impl RedisTier {
         Ok(read_of(bytes, ttl))
     }
 
-    /// Reads `keys` in one round trip (one per node on a cluster), in order.
+    /// Reads `keys` in one round trip (on a cluster, one pipeline per slot, concurrently),
+    /// in order.
     pub async fn get_many(&self, keys: &[String]) -> Result<Vec<Read>, L2Error> {
+        let groups = self.slot_groups(keys.iter().map(String::as_str)).await?;
+        let pipes: Vec<Pipeline> = groups
+            .iter()
+            .map(|group| {
+                let mut pipe = redis::pipe();
+                for &i in group {
+                    let redis_key = self.redis_key(&keys[i]);
+                    pipe.cmd("GET").arg(&redis_key).cmd("PTTL").arg(redis_key);
+                }
+                pipe
+            })
+            .collect();
+        let replies: Vec<Vec<Value>> = try_join_all(pipes.iter().map(|pipe| self.query_pipeline(pipe))).await?;
+        let mut reads = vec![Read::Missing; keys.len()];
+        for (group, replies) in groups.iter().zip(replies) {
+            for (&i, pair) in group.iter().zip(replies.chunks(2)) {
+                let bytes: Option<Vec<u8>> = redis::from_redis_value(pair[0].clone())?;
+                let ttl: i64 = redis::from_redis_value(pair[1].clone())?;
+                reads[i] = read_of(bytes, ttl);
+            }
+        }
+        Ok(reads)
+    }
+
+    /// The indexes of `keys` grouped so that each group can go in one pipeline: all of
+    /// them on one server, one group per hash slot on a cluster.
+    async fn slot_groups<'k>(&self, keys: impl Iterator<Item = &'k str>) -> Result<Vec<Vec<usize>>, L2Error> {
+        let keys: Vec<&str> = keys.collect();
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let mut pipe = redis::pipe();
-        for key in keys {
-            let redis_key = self.redis_key(key);
-            pipe.cmd("GET").arg(&redis_key).cmd("PTTL").arg(redis_key);
+        if !matches!(self.connection().await?, Connection::Cluster(_)) {
+            return Ok(vec![(0..keys.len()).collect()]);
         }
-        let replies: Vec<Value> = self.query_pipeline(&pipe).await?;
-        let mut reads = Vec::with_capacity(keys.len());
-        for pair in replies.chunks(2) {
-            let bytes: Option<Vec<u8>> = redis::from_redis_value(pair[0].clone())?;
-            let ttl: i64 = redis::from_redis_value(pair[1].clone())?;
-            reads.push(read_of(bytes, ttl));
+        let mut groups: std::collections::BTreeMap<u16, Vec<usize>> = std::collections::BTreeMap::new();
+        for (i, key) in keys.iter().enumerate() {
+            groups.entry(cluster_slot(self.redis_key(key).as_bytes())).or_default().push(i);
         }
-        Ok(reads)
+        Ok(groups.into_values().collect())
     }
 
     /// Writes `entry` under `key`, to be dropped after `ttl_ms` (`None`: never).
@@ -216,30 +241,40 @@ impl RedisTier {
         self.query::<()>(&set_cmd(&self.redis_key(key), entry, ttl_ms)).await
     }
 
-    /// Writes several entries in one round trip.
+    /// Writes several entries in one round trip (one pipeline per slot on a cluster).
     pub async fn set_many(&self, items: &[(String, WireEntry, Option<u64>)]) -> Result<(), L2Error> {
-        if items.is_empty() {
-            return Ok(());
-        }
-        let mut pipe = redis::pipe();
-        for (key, entry, ttl) in items {
-            pipe.add_command(set_cmd(&self.redis_key(key), entry, *ttl)).ignore();
-        }
-        self.query_pipeline::<()>(&pipe).await
+        let groups = self.slot_groups(items.iter().map(|(key, ..)| key.as_str())).await?;
+        let pipes: Vec<Pipeline> = groups
+            .iter()
+            .map(|group| {
+                let mut pipe = redis::pipe();
+                for &i in group {
+                    let (key, entry, ttl) = &items[i];
+                    pipe.add_command(set_cmd(&self.redis_key(key), entry, *ttl)).ignore();
+                }
+                pipe
+            })
+            .collect();
+        try_join_all(pipes.iter().map(|pipe| self.query_pipeline::<()>(pipe))).await?;
+        Ok(())
     }
 
     /// Removes `keys`; tells how many existed.
     pub async fn delete_many(&self, keys: &[String]) -> Result<u64, L2Error> {
-        if keys.is_empty() {
-            return Ok(0);
-        }
-        // One UNLINK per key, pipelined: a multi-key UNLINK would cross slots on a cluster.
-        let mut pipe = redis::pipe();
-        for key in keys {
-            pipe.cmd("UNLINK").arg(self.redis_key(key));
-        }
-        let removed: Vec<u64> = self.query_pipeline(&pipe).await?;
-        Ok(removed.into_iter().sum())
+        let groups = self.slot_groups(keys.iter().map(String::as_str)).await?;
+        let pipes: Vec<Pipeline> = groups
+            .iter()
+            .map(|group| {
+                // One UNLINK per key: a multi-key UNLINK would cross slots on a cluster.
+                let mut pipe = redis::pipe();
+                for &i in group {
+                    pipe.cmd("UNLINK").arg(self.redis_key(&keys[i]));
+                }
+                pipe
+            })
+            .collect();
+        let removed: Vec<Vec<u64>> = try_join_all(pipes.iter().map(|pipe| self.query_pipeline(pipe))).await?;
+        Ok(removed.into_iter().flatten().sum())
     }
 
     /// Turns the entry under `key` stale at `now`, keeping its TTL; tells whether there was one.
@@ -331,6 +366,26 @@ impl RedisTier {
     }
 }
 
+/// The Redis Cluster hash slot of a key: CRC16 (XMODEM) of the key, or of its `{hash tag}`
+/// when it has a non-empty one, modulo 16384.
+pub fn cluster_slot(key: &[u8]) -> u16 {
+    let hashed = match key.iter().position(|&b| b == b'{') {
+        Some(open) => match key[open + 1..].iter().position(|&b| b == b'}') {
+            Some(len) if len > 0 => &key[open + 1..open + 1 + len],
+            _ => key,
+        },
+        None => key,
+    };
+    let mut crc: u16 = 0;
+    for &byte in hashed {
+        crc ^= (byte as u16) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+        }
+    }
+    crc % 16384
+}
+
 fn set_cmd(redis_key: &str, entry: &WireEntry, ttl_ms: Option<u64>) -> Cmd {
     let mut cmd = redis::cmd("SET");
     cmd.arg(redis_key).arg(entry.encode());
@@ -347,6 +402,21 @@ fn read_of(bytes: Option<Vec<u8>>, ttl: i64) -> Read {
             Ok(entry) => Read::Found(entry, u64::try_from(ttl).ok()),
             Err(err) => Read::Unreadable(err),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cluster_slot;
+
+    #[test]
+    fn slots_match_redis() {
+        // Values from CLUSTER KEYSLOT.
+        assert_eq!(cluster_slot(b"foo"), 12182);
+        assert_eq!(cluster_slot(b"123456789"), 12739);
+        assert_eq!(cluster_slot(b"{user1000}.following"), cluster_slot(b"user1000"));
+        assert_eq!(cluster_slot(b"foo{}bar"), cluster_slot(b"foo{}bar"));
+        assert_ne!(cluster_slot(b"foo{}bar"), cluster_slot(b""));
     }
 }
 
