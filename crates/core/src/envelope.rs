@@ -1,8 +1,9 @@
 //! The versioned binary envelope entries cross the wire in (to Redis, between processes).
 //!
 //! Layout: two magic bytes `RC`, one version byte, then the body encoded by [`crate::codec`]:
-//! creation time, logical expiry (`None`: never), tags and the value bytes. The physical
-//! expiry is not in the envelope: it is the Redis key's own TTL.
+//! creation time, logical and physical expiry (`None`: never), tags and the value bytes.
+//! The physical expiry is also the Redis key's TTL; carrying it in the envelope lets a
+//! reader learn an entry's whole lifetime from one GET.
 //!
 //! Anything that does not decode — foreign data under our key, a truncated write, a future
 //! version — is an [`EnvelopeError`], which callers turn into a reported miss, never a
@@ -10,7 +11,7 @@
 //!
 //! ```
 //! use rustocache_core::envelope::{WireEntry, EnvelopeError};
-//! let entry = WireEntry { created_at: 1, logical_expires_at: Some(2), tags: vec!["t".into()], value: b"{}".to_vec() };
+//! let entry = WireEntry { created_at: 1, logical_expires_at: Some(2), physical_expires_at: Some(3), tags: vec!["t".into()], value: b"{}".to_vec() };
 //! let bytes = entry.encode();
 //! assert_eq!(WireEntry::decode(&bytes).unwrap(), entry);
 //! assert!(matches!(WireEntry::decode(b"{\"value\":1}"), Err(EnvelopeError::Foreign)));
@@ -32,6 +33,8 @@ pub struct WireEntry {
     pub created_at: u64,
     /// When it turns stale, in ms since the epoch; `None` never.
     pub logical_expires_at: Option<u64>,
+    /// When it is dropped, in ms since the epoch; `None` never.
+    pub physical_expires_at: Option<u64>,
     /// Its tags.
     pub tags: Vec<String>,
     /// The serialized value.
@@ -86,7 +89,7 @@ mod tests {
     use super::*;
 
     fn sample() -> WireEntry {
-        WireEntry { created_at: 1_700_000_000_000, logical_expires_at: None, tags: vec![], value: "héllo".as_bytes().to_vec() }
+        WireEntry { created_at: 1_700_000_000_000, logical_expires_at: None, physical_expires_at: None, tags: vec![], value: "héllo".as_bytes().to_vec() }
     }
 
     #[test]
@@ -116,7 +119,7 @@ mod tests {
     #[test]
     fn a_huge_length_prefix_does_not_allocate_wildly() {
         // Magic, version, then a varint claiming a gigantic tag list.
-        let bytes = [b'R', b'C', VERSION, 0, 0, 0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f];
+        let bytes = [b'R', b'C', VERSION, 0, 0, 0, 0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f];
         assert!(WireEntry::decode(&bytes).is_err());
     }
 

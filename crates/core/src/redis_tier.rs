@@ -3,7 +3,8 @@
 //! All I/O runs on tokio, through the `redis` crate: one multiplexed, pipelining
 //! connection per tier (`ConnectionManager`, which reconnects by itself) or the crate's
 //! async cluster client. Entries are stored as [`WireEntry`] envelopes under
-//! `<prefix>:<key>`, with the entry's physical lifetime as the key's TTL.
+//! `<prefix>:<key>`, with the entry's physical lifetime as the key's TTL, so a read is one
+//! GET.
 //!
 //! Every operation is bounded by the tier's `timeout`: a Redis that does not answer in
 //! time is an [`L2Error::Timeout`], never a stalled caller. A value that is not a valid
@@ -84,8 +85,8 @@ impl From<redis::ParsingError> for L2Error {
 pub enum Read {
     /// Nothing under the key.
     Missing,
-    /// An entry, and the key's remaining TTL in ms (`None`: no TTL).
-    Found(WireEntry, Option<u64>),
+    /// An entry.
+    Found(WireEntry),
     /// Bytes that are not an entry of ours: reported, and treated as a miss.
     Unreadable(EnvelopeError),
 }
@@ -183,13 +184,10 @@ impl RedisTier {
         tokio::time::timeout(self.timeout, op).await.unwrap_or(Err(L2Error::Timeout))
     }
 
-    /// Reads `key`: its entry and remaining TTL.
+    /// Reads `key`.
     pub async fn get(&self, key: &str) -> Result<Read, L2Error> {
-        let redis_key = self.redis_key(key);
-        let mut pipe = redis::pipe();
-        pipe.cmd("GET").arg(&redis_key).cmd("PTTL").arg(&redis_key);
-        let (bytes, ttl): (Option<Vec<u8>>, i64) = self.query_pipeline(&pipe).await?;
-        Ok(read_of(bytes, ttl))
+        let bytes: Option<Vec<u8>> = self.query(redis::cmd("GET").arg(self.redis_key(key))).await?;
+        Ok(read_of(bytes))
     }
 
     /// Reads `keys` in one round trip (on a cluster, one pipeline per slot, concurrently),
@@ -201,8 +199,7 @@ impl RedisTier {
             .map(|group| {
                 let mut pipe = redis::pipe();
                 for &i in group {
-                    let redis_key = self.redis_key(&keys[i]);
-                    pipe.cmd("GET").arg(&redis_key).cmd("PTTL").arg(redis_key);
+                    pipe.cmd("GET").arg(self.redis_key(&keys[i]));
                 }
                 pipe
             })
@@ -210,10 +207,8 @@ impl RedisTier {
         let replies: Vec<Vec<Value>> = try_join_all(pipes.iter().map(|pipe| self.query_pipeline(pipe))).await?;
         let mut reads = vec![Read::Missing; keys.len()];
         for (group, replies) in groups.iter().zip(replies) {
-            for (&i, pair) in group.iter().zip(replies.chunks(2)) {
-                let bytes: Option<Vec<u8>> = redis::from_redis_value(pair[0].clone())?;
-                let ttl: i64 = redis::from_redis_value(pair[1].clone())?;
-                reads[i] = read_of(bytes, ttl);
+            for (&i, reply) in group.iter().zip(replies) {
+                reads[i] = read_of(redis::from_redis_value(reply)?);
             }
         }
         Ok(reads)
@@ -236,21 +231,29 @@ impl RedisTier {
         Ok(groups.into_values().collect())
     }
 
-    /// Writes `entry` under `key`, to be dropped after `ttl_ms` (`None`: never).
-    pub async fn set(&self, key: &str, entry: &WireEntry, ttl_ms: Option<u64>) -> Result<(), L2Error> {
-        self.query::<()>(&set_cmd(&self.redis_key(key), entry, ttl_ms)).await
+    /// Writes `entry` under `key`; Redis drops it at its physical expiry.
+    pub async fn set(&self, key: &str, entry: &WireEntry) -> Result<(), L2Error> {
+        match set_cmd(&self.redis_key(key), entry) {
+            Some(cmd) => self.query::<()>(&cmd).await,
+            None => self.delete_many(&[key.to_string()]).await.map(|_| ()),
+        }
     }
 
     /// Writes several entries in one round trip (one pipeline per slot on a cluster).
-    pub async fn set_many(&self, items: &[(String, WireEntry, Option<u64>)]) -> Result<(), L2Error> {
-        let groups = self.slot_groups(items.iter().map(|(key, ..)| key.as_str())).await?;
+    pub async fn set_many(&self, items: &[(String, WireEntry)]) -> Result<(), L2Error> {
+        let groups = self.slot_groups(items.iter().map(|(key, _)| key.as_str())).await?;
         let pipes: Vec<Pipeline> = groups
             .iter()
             .map(|group| {
                 let mut pipe = redis::pipe();
                 for &i in group {
-                    let (key, entry, ttl) = &items[i];
-                    pipe.add_command(set_cmd(&self.redis_key(key), entry, *ttl)).ignore();
+                    let (key, entry) = &items[i];
+                    let redis_key = self.redis_key(key);
+                    match set_cmd(&redis_key, entry) {
+                        Some(cmd) => pipe.add_command(cmd).ignore(),
+                        // Already past its physical expiry: what Redis holds is older still.
+                        None => pipe.cmd("UNLINK").arg(redis_key).ignore(),
+                    };
                 }
                 pipe
             })
@@ -280,7 +283,7 @@ impl RedisTier {
     /// Turns the entry under `key` stale at `now`, keeping its TTL; tells whether there was one.
     pub async fn expire(&self, key: &str, now: u64) -> Result<bool, L2Error> {
         match self.get(key).await? {
-            Read::Found(mut entry, _) => {
+            Read::Found(mut entry) => {
                 entry.logical_expires_at = Some(entry.logical_expires_at.map_or(now, |at| at.min(now)));
                 let mut cmd = redis::cmd("SET");
                 cmd.arg(self.redis_key(key)).arg(entry.encode()).arg("KEEPTTL").arg("XX");
@@ -386,20 +389,24 @@ pub fn cluster_slot(key: &[u8]) -> u16 {
     crc % 16384
 }
 
-fn set_cmd(redis_key: &str, entry: &WireEntry, ttl_ms: Option<u64>) -> Cmd {
+/// The SET of `entry`, expiring at its physical expiry; `None` if that is already past.
+fn set_cmd(redis_key: &str, entry: &WireEntry) -> Option<Cmd> {
     let mut cmd = redis::cmd("SET");
     cmd.arg(redis_key).arg(entry.encode());
-    if let Some(ttl) = ttl_ms {
-        cmd.arg("PX").arg(ttl.max(1));
+    if let Some(at) = entry.physical_expires_at {
+        cmd.arg("PXAT").arg(at);
+        if at <= crate::clock::now_ms() {
+            return None;
+        }
     }
-    cmd
+    Some(cmd)
 }
 
-fn read_of(bytes: Option<Vec<u8>>, ttl: i64) -> Read {
+fn read_of(bytes: Option<Vec<u8>>) -> Read {
     match bytes {
         None => Read::Missing,
         Some(bytes) => match WireEntry::decode(&bytes) {
-            Ok(entry) => Read::Found(entry, u64::try_from(ttl).ok()),
+            Ok(entry) => Read::Found(entry),
             Err(err) => Read::Unreadable(err),
         },
     }

@@ -80,36 +80,47 @@ fn tier(server: &Server, prefix: &str, timeout_ms: u64) -> RedisTier {
 }
 
 fn entry(value: &str) -> WireEntry {
-    WireEntry { created_at: 1, logical_expires_at: Some(2), tags: vec!["t".into()], value: value.as_bytes().to_vec() }
+    WireEntry { created_at: 1, logical_expires_at: Some(2), physical_expires_at: None, tags: vec!["t".into()], value: value.as_bytes().to_vec() }
+}
+
+fn expiring(value: &str, ttl_ms: u64) -> WireEntry {
+    WireEntry { physical_expires_at: Some(rustocache_core::clock::now_ms() + ttl_ms), ..entry(value) }
+}
+
+fn pttl(server: &Server, key: &str) -> i64 {
+    let client = redis::Client::open(server.url()).unwrap();
+    redis::cmd("PTTL").arg(key).query(&mut client.get_connection().unwrap()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn entries_round_trip_with_their_ttl() {
     let Some(server) = Server::start() else { return };
     let l2 = tier(&server, "app", 1_000);
-    l2.set("k", &entry("v"), Some(60_000)).await.unwrap();
-    match l2.get("k").await.unwrap() {
-        Read::Found(found, Some(ttl)) => {
-            assert_eq!(found, entry("v"));
-            assert!(ttl > 50_000 && ttl <= 60_000, "ttl {ttl}");
-        }
-        other => panic!("{other:?}"),
-    }
-    l2.set("forever", &entry("f"), None).await.unwrap();
-    assert!(matches!(l2.get("forever").await.unwrap(), Read::Found(_, None)));
+    let written = expiring("v", 60_000);
+    l2.set("k", &written).await.unwrap();
+    assert_eq!(l2.get("k").await.unwrap(), Read::Found(written));
+    let ttl = pttl(&server, "app:k");
+    assert!(ttl > 50_000 && ttl <= 60_000, "ttl {ttl}");
+    l2.set("forever", &entry("f")).await.unwrap();
+    assert_eq!(pttl(&server, "app:forever"), -1);
     assert_eq!(l2.get("absent").await.unwrap(), Read::Missing);
+    // An entry already past its physical expiry removes the key instead.
+    let mut gone = expiring("old", 0);
+    gone.physical_expires_at = Some(1);
+    l2.set("k", &gone).await.unwrap();
+    assert_eq!(l2.get("k").await.unwrap(), Read::Missing);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn batches_take_one_round_trip_each() {
     let Some(server) = Server::start() else { return };
     let l2 = tier(&server, "app", 1_000);
-    let items: Vec<_> = (0..100).map(|i| (format!("k{i}"), entry(&i.to_string()), Some(60_000))).collect();
+    let items: Vec<_> = (0..100).map(|i| (format!("k{i}"), expiring(&i.to_string(), 60_000))).collect();
     l2.set_many(&items).await.unwrap();
     let keys: Vec<String> = (0..101).map(|i| format!("k{i}")).collect();
     let reads = l2.get_many(&keys).await.unwrap();
     assert_eq!(reads.len(), 101);
-    assert!(matches!(&reads[42], Read::Found(e, _) if e.value == b"42"));
+    assert!(matches!(&reads[42], Read::Found(e) if e.value == b"42"));
     assert_eq!(reads[100], Read::Missing);
     assert_eq!(l2.delete_many(&keys).await.unwrap(), 100);
     assert_eq!(l2.get("k1").await.unwrap(), Read::Missing);
@@ -122,13 +133,15 @@ async fn expire_keeps_the_ttl_and_clear_keeps_other_prefixes() {
     let other = tier(&server, "other", 1_000);
     let mut fresh = entry("v");
     fresh.logical_expires_at = None;
-    l2.set("k", &fresh, Some(60_000)).await.unwrap();
+    fresh.physical_expires_at = Some(rustocache_core::clock::now_ms() + 60_000);
+    l2.set("k", &fresh).await.unwrap();
     assert!(l2.expire("k", 123).await.unwrap());
-    assert!(matches!(l2.get("k").await.unwrap(), Read::Found(e, Some(_)) if e.logical_expires_at == Some(123)));
+    assert!(matches!(l2.get("k").await.unwrap(), Read::Found(e) if e.logical_expires_at == Some(123)));
+    assert!(pttl(&server, "app:k") > 50_000);
     assert!(!l2.expire("absent", 123).await.unwrap());
 
-    l2.set("users:1", &entry("a"), None).await.unwrap();
-    other.set("k", &entry("b"), None).await.unwrap();
+    l2.set("users:1", &entry("a")).await.unwrap();
+    other.set("k", &entry("b")).await.unwrap();
     l2.clear("users:").await.unwrap();
     assert_eq!(l2.get("users:1").await.unwrap(), Read::Missing);
     assert!(matches!(l2.get("k").await.unwrap(), Read::Found(..)));
@@ -153,7 +166,7 @@ async fn foreign_and_corrupted_values_are_unreadable_not_errors() {
 async fn a_server_that_stops_answering_times_out_and_recovers() {
     let Some(server) = Server::start() else { return };
     let l2 = tier(&server, "app", 200);
-    l2.set("k", &entry("v"), None).await.unwrap();
+    l2.set("k", &entry("v")).await.unwrap();
     server.signal("-STOP");
     let started = Instant::now();
     assert_eq!(l2.get("k").await, Err(L2Error::Timeout));
@@ -162,7 +175,7 @@ async fn a_server_that_stops_answering_times_out_and_recovers() {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         match l2.get("k").await {
-            Ok(Read::Found(..)) => break,
+            Ok(Read::Found(_)) => break,
             other => assert!(Instant::now() < deadline, "not recovered: {other:?}"),
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -1,10 +1,11 @@
 //! The Redis (L2) tier, as JavaScript sees it: every function returns a promise settled
-//! on napi-rs's tokio runtime, so no Redis I/O and no reply parsing touch the JS thread.
+//! from the I/O thread ([`crate::io_thread`]), so no Redis I/O and no reply parsing touch
+//! the JS thread.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{External, PromiseRaw};
+use napi::bindgen_prelude::{External, Object};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 use rustocache_core::clock::now_ms;
@@ -12,6 +13,7 @@ use rustocache_core::envelope::WireEntry;
 use rustocache_core::redis_tier::{Endpoint, L2Error, Read, RedisConfig, RedisTier};
 
 use crate::convert::millis;
+use crate::io_thread::settle;
 
 type L2Handle = External<Arc<RedisTier>>;
 
@@ -70,12 +72,12 @@ fn l2_error(err: L2Error) -> Error {
 fn read_out(read: Read) -> Option<L2Read> {
     match read {
         Read::Missing => None,
-        Read::Found(entry, ttl) => Some(L2Read {
+        Read::Found(entry) => Some(L2Read {
             // Values are written as UTF-8 text by the facade; lossy only for foreign writers.
             value: Some(String::from_utf8(entry.value).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())),
             created_at: Some(entry.created_at as f64),
             logical_expires_at: entry.logical_expires_at.map(|at| at as f64),
-            ttl: ttl.map(|t| t as f64),
+            ttl: entry.physical_expires_at.map(|at| at.saturating_sub(now_ms()) as f64),
             tags: Some(entry.tags),
             unreadable: None,
         }),
@@ -90,14 +92,15 @@ fn read_out(read: Read) -> Option<L2Read> {
     }
 }
 
-fn wire_entry(write: &L2Write) -> Result<(WireEntry, Option<u64>)> {
-    let entry = WireEntry {
-        created_at: now_ms(),
+fn wire_entry(write: &L2Write) -> Result<WireEntry> {
+    let now = now_ms();
+    Ok(WireEntry {
+        created_at: now,
         logical_expires_at: write.logical_expires_at.map(|at| millis("logicalExpiresAt", at)).transpose()?,
+        physical_expires_at: write.ttl.map(|ttl| millis("ttl", ttl).map(|ttl| now + ttl)).transpose()?,
         tags: write.tags.clone().unwrap_or_default(),
         value: write.value.as_bytes().to_vec(),
-    };
-    Ok((entry, write.ttl.map(|t| millis("ttl", t)).transpose()?))
+    })
 }
 
 /// A Redis tier; connects on first use.
@@ -115,49 +118,46 @@ pub fn l2_create(options: L2Options) -> Result<L2Handle> {
 
 /// Reads `key`.
 #[napi(ts_args_type = "store: ExternalObject<RedisTier>, key: string", ts_return_type = "Promise<L2Read | null>")]
-pub fn l2_get<'env>(env: &'env Env, store: &L2Handle, key: String) -> Result<PromiseRaw<'env, Option<L2Read>>> {
+pub fn l2_get<'env>(env: &'env Env, store: &L2Handle, key: String) -> Result<Object<'env>> {
     let tier = Arc::clone(store);
-    env.spawn_future(async move { tier.get(&key).await.map(read_out).map_err(l2_error) })
+    settle(env, async move { tier.get(&key).await.map(read_out).map_err(l2_error) })
 }
 
 /// Reads `keys` in one round trip, in order.
 #[napi(ts_args_type = "store: ExternalObject<RedisTier>, keys: string[]", ts_return_type = "Promise<Array<L2Read | null>>")]
-pub fn l2_get_many<'env>(env: &'env Env, store: &L2Handle, keys: Vec<String>) -> Result<PromiseRaw<'env, Vec<Option<L2Read>>>> {
+pub fn l2_get_many<'env>(env: &'env Env, store: &L2Handle, keys: Vec<String>) -> Result<Object<'env>> {
     let tier = Arc::clone(store);
-    env.spawn_future(async move {
+    settle(env, async move {
         let reads = tier.get_many(&keys).await.map_err(l2_error)?;
-        Ok(reads.into_iter().map(read_out).collect())
+        Ok(reads.into_iter().map(read_out).collect::<Vec<_>>())
     })
 }
 
 /// Writes entries in one round trip.
 #[napi(ts_args_type = "store: ExternalObject<RedisTier>, items: L2Write[]", ts_return_type = "Promise<void>")]
-pub fn l2_set_many<'env>(env: &'env Env, store: &L2Handle, items: Vec<L2Write>) -> Result<PromiseRaw<'env, ()>> {
+pub fn l2_set_many<'env>(env: &'env Env, store: &L2Handle, items: Vec<L2Write>) -> Result<Object<'env>> {
     let tier = Arc::clone(store);
-    let items = items
-        .iter()
-        .map(|item| wire_entry(item).map(|(entry, ttl)| (item.key.clone(), entry, ttl)))
-        .collect::<Result<Vec<_>>>()?;
-    env.spawn_future(async move { tier.set_many(&items).await.map_err(l2_error) })
+    let items = items.iter().map(|item| wire_entry(item).map(|entry| (item.key.clone(), entry))).collect::<Result<Vec<_>>>()?;
+    settle(env, async move { tier.set_many(&items).await.map_err(l2_error) })
 }
 
 /// Removes `keys`; resolves how many existed.
 #[napi(ts_args_type = "store: ExternalObject<RedisTier>, keys: string[]", ts_return_type = "Promise<number>")]
-pub fn l2_delete_many<'env>(env: &'env Env, store: &L2Handle, keys: Vec<String>) -> Result<PromiseRaw<'env, u32>> {
+pub fn l2_delete_many<'env>(env: &'env Env, store: &L2Handle, keys: Vec<String>) -> Result<Object<'env>> {
     let tier = Arc::clone(store);
-    env.spawn_future(async move { tier.delete_many(&keys).await.map(|n| n as u32).map_err(l2_error) })
+    settle(env, async move { tier.delete_many(&keys).await.map(|n| n as u32).map_err(l2_error) })
 }
 
 /// Turns `key` stale now, keeping its TTL; resolves whether it existed.
 #[napi(ts_args_type = "store: ExternalObject<RedisTier>, key: string", ts_return_type = "Promise<boolean>")]
-pub fn l2_expire<'env>(env: &'env Env, store: &L2Handle, key: String) -> Result<PromiseRaw<'env, bool>> {
+pub fn l2_expire<'env>(env: &'env Env, store: &L2Handle, key: String) -> Result<Object<'env>> {
     let tier = Arc::clone(store);
-    env.spawn_future(async move { tier.expire(&key, now_ms()).await.map_err(l2_error) })
+    settle(env, async move { tier.expire(&key, now_ms()).await.map_err(l2_error) })
 }
 
 /// Removes the keys under `namespace` (all the tier's keys for an empty one).
 #[napi(ts_args_type = "store: ExternalObject<RedisTier>, namespace: string", ts_return_type = "Promise<void>")]
-pub fn l2_clear<'env>(env: &'env Env, store: &L2Handle, namespace: String) -> Result<PromiseRaw<'env, ()>> {
+pub fn l2_clear<'env>(env: &'env Env, store: &L2Handle, namespace: String) -> Result<Object<'env>> {
     let tier = Arc::clone(store);
-    env.spawn_future(async move { tier.clear(&namespace).await.map_err(l2_error) })
+    settle(env, async move { tier.clear(&namespace).await.map_err(l2_error) })
 }

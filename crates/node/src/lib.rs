@@ -8,5 +8,6 @@
 mod convert;
 mod handle;
 mod hot_path;
+mod io_thread;
 mod l1;
 mod l2;
