@@ -34,6 +34,45 @@ export interface RemoteWrite {
   tags?: string[]
 }
 
+/** Reads waiting to go to Redis together: keys as stored, and their callers. */
+interface ReadBatch {
+  keys: string[]
+  waiters: Array<{ resolve(read: L2Read | null): void; reject(error: unknown): void }>
+}
+
+/**
+ * Reads issued in the same turn of the event loop, across a tier and its namespaces, go to
+ * Redis as one batch: one boundary crossing and one round trip (a pipeline of GETs) for all
+ * of them, as ioredis's auto-pipelining does. A lone read is a batch of one.
+ */
+class ReadCoalescer {
+  #batch: ReadBatch | undefined
+
+  constructor(private readonly handle: ExternalObject<RedisTier>) {}
+
+  read(key: string): Promise<L2Read | null> {
+    return new Promise((resolve, reject) => {
+      let batch = this.#batch
+      if (!batch) {
+        batch = this.#batch = { keys: [], waiters: [] }
+        queueMicrotask(() => this.#flush())
+      }
+      batch.keys.push(key)
+      batch.waiters.push({ resolve, reject })
+    })
+  }
+
+  #flush() {
+    const batch = this.#batch!
+    this.#batch = undefined
+    const sent = batch.keys.length === 1 ? l2Get(this.handle, batch.keys[0]).then((read) => [read]) : l2GetMany(this.handle, batch.keys)
+    sent.then(
+      (reads) => batch.waiters.forEach((waiter, i) => waiter.resolve(reads[i])),
+      (error) => batch.waiters.forEach((waiter) => waiter.reject(error)),
+    )
+  }
+}
+
 /**
  * The L2 tier (Redis) of one namespace. Every call is one promise settled by the Rust
  * engine on its own threads; values cross as serialized text. Failures reject: the cache
@@ -47,15 +86,16 @@ export class RemoteTier {
     private readonly namespacePrefix = '',
     /** Failed writes to retry; one queue for a tier and all its namespaces. */
     readonly retries = new WriteRetryQueue(handle),
+    private readonly reads = new ReadCoalescer(handle),
   ) {}
 
   /** The tier of namespace `name`, nested in this one. */
   namespace(name: string): RemoteTier {
-    return new RemoteTier(this.handle, this.serializer, `${this.namespacePrefix}${name}:`, this.retries)
+    return new RemoteTier(this.handle, this.serializer, `${this.namespacePrefix}${name}:`, this.retries, this.reads)
   }
 
   async get(key: string): Promise<RemoteRead> {
-    return this.#decode(await l2Get(this.handle, this.namespacePrefix + key))
+    return this.#decode(await this.reads.read(this.namespacePrefix + key))
   }
 
   /** Reads `keys` in one round trip, in order. */
