@@ -132,6 +132,19 @@ describe('L2-only stores', () => {
 })
 
 describe('batches', () => {
+  it('concurrent reads, batched into one round trip, each get their own value', async () => {
+    const writer = tiered({ l1: false })
+    await writer.setMany({ items: Array.from({ length: 50 }, (_, i) => ({ key: `c${i}`, value: { i } })) })
+    const reader = tiered({ l1: false })
+    const users = reader.namespace('nobody') // a namespace shares the batch but not the keys
+    const [values, fromNamespace] = await Promise.all([
+      Promise.all(Array.from({ length: 60 }, (_, i) => reader.get({ key: `c${i}` }))),
+      users.get({ key: 'c1' }),
+    ])
+    expect(values).toEqual(Array.from({ length: 60 }, (_, i) => (i < 50 ? { i } : undefined)))
+    expect(fromNamespace).toBeUndefined()
+  })
+
   it('setMany and getMany move 100 keys in one call each, across tiers', async () => {
     const writer = tiered()
     await writer.setMany({ items: Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value: i })) })
