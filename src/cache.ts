@@ -376,7 +376,7 @@ export class Cache {
     const now = Date.now()
     const ttl = remote.logicalExpiresAt === null ? null : Math.max(0, remote.logicalExpiresAt - now)
     const grace = ttl === null || remote.ttl === null ? 0 : Math.max(0, remote.ttl - ttl)
-    this.l1.set(key, remote.value, ttl, grace, remote.tags)
+    this.l1.setSerialized(key, remote.value, remote.text, ttl, grace, remote.tags)
   }
 
   /** Whether `key` holds a fresh value. */

@@ -84,6 +84,15 @@ export class MemoryTier {
     }
   }
 
+  /**
+   * As {@link set}, for a value that also comes as `text`, already serialized by the same
+   * serializer (an entry read from L2): a serializing tier stores the text as it is.
+   */
+  setSerialized(key: string, value: unknown, text: string, ttl: number | null, grace: number, tags?: string[]): boolean {
+    if (this.serializer) return l1Set(this.handle, key, text, ttl, grace, tags)
+    return this.set(key, value, ttl, grace, tags)
+  }
+
   has(key: string): boolean {
     return l1Has(this.handle, key)
   }

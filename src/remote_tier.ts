@@ -15,6 +15,8 @@ import type { TierEntry } from './memory_tier.js'
 
 /** An entry read from the L2 tier, with how long Redis keeps it. */
 export interface RemoteEntry extends TierEntry {
+  /** The value as serialized text, as Redis held it. */
+  text: string
   /** ms until Redis drops the entry; `null` never. */
   ttl: number | null
   tags: string[]
@@ -165,6 +167,7 @@ export class RemoteTier {
     const logicalExpiresAt = read.logicalExpiresAt ?? null
     return {
       value,
+      text: read.value!,
       fresh: logicalExpiresAt === null || Date.now() < logicalExpiresAt,
       createdAt: read.createdAt!,
       logicalExpiresAt,

@@ -190,25 +190,25 @@ impl RedisTier {
         Ok(read_of(bytes))
     }
 
-    /// Reads `keys` in one round trip (on a cluster, one pipeline per slot, concurrently),
-    /// in order.
+    /// Reads `keys` in one round trip — one MGET, or on a cluster one MGET per hash slot,
+    /// concurrently — in order.
     pub async fn get_many(&self, keys: &[String]) -> Result<Vec<Read>, L2Error> {
         let groups = self.slot_groups(keys.iter().map(String::as_str)).await?;
-        let pipes: Vec<Pipeline> = groups
+        let commands: Vec<Cmd> = groups
             .iter()
             .map(|group| {
-                let mut pipe = redis::pipe();
+                let mut mget = redis::cmd("MGET");
                 for &i in group {
-                    pipe.cmd("GET").arg(self.redis_key(&keys[i]));
+                    mget.arg(self.redis_key(&keys[i]));
                 }
-                pipe
+                mget
             })
             .collect();
-        let replies: Vec<Vec<Value>> = try_join_all(pipes.iter().map(|pipe| self.query_pipeline(pipe))).await?;
+        let replies: Vec<Vec<Option<Vec<u8>>>> = try_join_all(commands.iter().map(|cmd| self.query(cmd))).await?;
         let mut reads = vec![Read::Missing; keys.len()];
-        for (group, replies) in groups.iter().zip(replies) {
-            for (&i, reply) in group.iter().zip(replies) {
-                reads[i] = read_of(redis::from_redis_value(reply)?);
+        for (group, values) in groups.iter().zip(replies) {
+            for (&i, bytes) in group.iter().zip(values) {
+                reads[i] = read_of(bytes);
             }
         }
         Ok(reads)
