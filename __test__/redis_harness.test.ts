@@ -124,6 +124,16 @@ describe('startRedis', () => {
     expect(port).toBeGreaterThan(0)
   })
 
+  it('fails with the server\'s own words when it cannot start, and does not mistake another server for its own', async () => {
+    await expect(startRedis({ args: ['--no-such-directive', 'x'] })).rejects.toThrow(
+      /exited \(code 1[\s\S]*--- its output \(tail\) ---[\s\S]*no-such-directive/,
+    )
+    redis = await startRedis()
+    // A later --port wins: that server finds the port taken, while PING there gets PONG from `redis`.
+    await expect(startRedis({ args: ['--port', String(redis.port)] })).rejects.toThrow(/Address already in use/)
+    expect(await redis.command('PING')).toBe('PONG')
+  })
+
   it('two servers get different ports and are independent', async () => {
     redis = await startRedis()
     const other = await startRedis()

@@ -31,7 +31,8 @@
  * `servers` are `RedisServer`s too, so one node can be killed or paused the same way.
  *
  * Nothing is left behind: every server still running when the process exits (or is ended by
- * SIGINT, SIGTERM or SIGHUP) is SIGKILLed and its directory removed.
+ * SIGINT, SIGTERM or SIGHUP) is SIGKILLed and its directory removed; a small `sh` watchdog per
+ * server does the same when this process dies without running any hook (SIGKILL).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -302,7 +303,7 @@ class RedisProcess implements RedisServer {
   private child: ChildProcess | undefined
   private output = ''
   private spawnError: Error | undefined
-  private paused = false
+  private watchdog: ChildProcess | undefined
 
   constructor(
     public port: number,
@@ -340,7 +341,6 @@ class RedisProcess implements RedisServer {
     mkdirSync(this.dir, { recursive: true })
     this.output = ''
     this.spawnError = undefined
-    this.paused = false
     const child = spawn('redis-server', this.args(), { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     live.add(this)
@@ -359,20 +359,28 @@ class RedisProcess implements RedisServer {
       child.once('spawn', resolve)
       child.once('error', () => resolve())
     })
+    if (child.pid !== undefined) this.guard(child.pid)
+    // After an early exit, its last words may still be in the pipes: read them before reporting.
+    const outputClosed = new Promise<void>((resolve) => {
+      child.once('close', () => resolve())
+      setTimeout(resolve, 1_000).unref()
+    })
 
+    const exitedEarly = new Promise<'exited'>((resolve) => child.once('exit', () => resolve('exited')))
     const deadline = Date.now() + PING_DEADLINE_MS
     let lastError = 'none yet'
     for (;;) {
-      if (this.spawnError) {
-        const code = (this.spawnError as NodeJS.ErrnoException).code
+      const spawnError = this.spawnError as NodeJS.ErrnoException | undefined // set by the 'error' listener
+      if (spawnError) {
         live.delete(this)
         throw new Error(
-          code === 'ENOENT'
+          spawnError.code === 'ENOENT'
             ? 'redis-server is not on the PATH: install it (Debian: apt-get install -y redis-server)'
-            : `redis-server could not be started: ${this.spawnError.message}`,
+            : `redis-server could not be started: ${spawnError.message}`,
         )
       }
       if (exited(child)) {
+        await outputClosed
         throw new Error(
           `redis-server on port ${this.port} exited (code ${child.exitCode}, signal ${child.signalCode}) before answering PING\n` +
             `--- its output (tail) ---\n${this.output}`,
@@ -381,9 +389,17 @@ class RedisProcess implements RedisServer {
       const left = deadline - Date.now()
       if (left <= 0) break
       try {
-        const reply = await sendCommand(this.port, ['PING'], Math.min(1_000, left))
-        if (reply === 'PONG') return
-        lastError = `unexpected reply ${JSON.stringify(reply)}`
+        // Raced with the exit: on a port someone else holds, PING may hang while the server is gone.
+        const reply = await Promise.race([sendCommand(this.port, ['PING'], Math.min(1_000, left)), exitedEarly])
+        if (exited(child)) continue
+        if (reply === 'PONG') {
+          // Ours, not a server that took the port first (ours then exits: address in use)?
+          const info = String(await sendCommand(this.port, ['INFO', 'server'], Math.min(1_000, Math.max(1, deadline - Date.now()))))
+          if (new RegExp(`^process_id:${child.pid}\\r?$`, 'm').test(info)) return
+          lastError = `another server answers on port ${this.port}`
+        } else {
+          lastError = `unexpected reply ${JSON.stringify(reply)}`
+        }
       } catch (error) {
         lastError = (error as Error).message
       }
@@ -396,6 +412,29 @@ class RedisProcess implements RedisServer {
       `redis-server on port ${this.port} did not answer PING within ${PING_DEADLINE_MS} ms (last: ${lastError})\n` +
         `--- its output (tail) ---\n${this.output}`,
     )
+  }
+
+  /**
+   * A watchdog for the case no hook sees: this process killed by SIGKILL. A small `sh` reads
+   * a pipe whose other end only this process holds; when this process dies, however it dies,
+   * the read ends and the watchdog SIGKILLs the server and removes its directory. When the
+   * server exits normally, the watchdog is SIGKILLed first.
+   */
+  private guard(pid: number): void {
+    this.watchdog?.kill('SIGKILL')
+    const script = 'trap "" INT TERM HUP; while read -r _; do :; done; kill -9 "$1" 2>/dev/null; rm -rf "$2"'
+    const watchdog = spawn('sh', ['-c', script, 'redis-watchdog', String(pid), this.dir], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    })
+    watchdog.on('error', () => {}) // no sh: the exit hook still covers the ordinary cases
+    watchdog.unref()
+    ;(watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.()
+    this.watchdog = watchdog
+    const server = this.child
+    server?.once('exit', () => {
+      if (this.watchdog === watchdog) this.watchdog = undefined
+      watchdog.kill('SIGKILL')
+    })
   }
 
   /** What the server printed lately (its log goes to stdout). */
@@ -413,6 +452,8 @@ class RedisProcess implements RedisServer {
         // already gone
       }
     }
+    this.watchdog?.kill('SIGKILL')
+    this.watchdog = undefined
     if (removeDir) {
       try {
         rmSync(this.dir, { recursive: true, force: true })
@@ -427,7 +468,6 @@ class RedisProcess implements RedisServer {
     if (child && !exited(child)) {
       // A stopped process keeps SIGTERM pending: let it run first.
       child.kill('SIGCONT')
-      this.paused = false
       child.kill('SIGTERM')
       if (!(await waitForExit(child, STOP_GRACE_MS))) {
         child.kill('SIGKILL')
@@ -462,13 +502,11 @@ class RedisProcess implements RedisServer {
   pause(): void {
     if (!this.running()) throw new Error(`redis-server on port ${this.port} is not running`)
     this.child!.kill('SIGSTOP')
-    this.paused = true
   }
 
   resume(): void {
     if (!this.running()) throw new Error(`redis-server on port ${this.port} is not running`)
     this.child!.kill('SIGCONT')
-    this.paused = false
   }
 
   command(...args: string[]): Promise<RespReply> {
