@@ -2,11 +2,10 @@ import {
   l2Clear,
   l2DeleteMany,
   l2Expire,
-  l2Get,
   l2GetMany,
   l2SetMany,
   type ExternalObject,
-  type L2Read,
+  type L2Reads,
   type RedisTier,
 } from '../index.js'
 import type { Serializer } from './serializer.js'
@@ -39,7 +38,7 @@ export interface RemoteWrite {
 /** Reads waiting to go to Redis together: keys as stored, and their callers. */
 interface ReadBatch {
   keys: string[]
-  waiters: Array<{ resolve(read: L2Read | null): void; reject(error: unknown): void }>
+  waiters: Array<{ resolve(read: [L2Reads, number]): void; reject(error: unknown): void }>
 }
 
 /**
@@ -52,7 +51,8 @@ class ReadCoalescer {
 
   constructor(private readonly handle: ExternalObject<RedisTier>) {}
 
-  read(key: string): Promise<L2Read | null> {
+  /** The batch `key` was read in, and its place there. */
+  read(key: string): Promise<[L2Reads, number]> {
     return new Promise((resolve, reject) => {
       let batch = this.#batch
       if (!batch) {
@@ -67,9 +67,8 @@ class ReadCoalescer {
   #flush() {
     const batch = this.#batch!
     this.#batch = undefined
-    const sent = batch.keys.length === 1 ? l2Get(this.handle, batch.keys[0]).then((read) => [read]) : l2GetMany(this.handle, batch.keys)
-    sent.then(
-      (reads) => batch.waiters.forEach((waiter, i) => waiter.resolve(reads[i])),
+    l2GetMany(this.handle, batch.keys).then(
+      (reads) => batch.waiters.forEach((waiter, i) => waiter.resolve([reads, i])),
       (error) => batch.waiters.forEach((waiter) => waiter.reject(error)),
     )
   }
@@ -97,13 +96,14 @@ export class RemoteTier {
   }
 
   async get(key: string): Promise<RemoteRead> {
-    return this.#decode(await this.reads.read(this.namespacePrefix + key))
+    const [reads, i] = await this.reads.read(this.namespacePrefix + key)
+    return this.#decode(reads, i)
   }
 
   /** Reads `keys` in one round trip, in order. */
   async getMany(keys: string[]): Promise<RemoteRead[]> {
     const reads = await l2GetMany(this.handle, keys.map((key) => this.namespacePrefix + key))
-    return reads.map((read) => this.#decode(read))
+    return keys.map((_, i) => this.#decode(reads, i))
   }
 
   /**
@@ -155,24 +155,32 @@ export class RemoteTier {
     return l2Clear(this.handle, this.namespacePrefix)
   }
 
-  #decode(read: L2Read | null): RemoteRead {
-    if (!read) return undefined
-    if (read.unreadable !== undefined && read.unreadable !== null) return { unreadable: read.unreadable }
+  /** The `i`-th read of a batch. */
+  #decode(reads: L2Reads, i: number): RemoteRead {
+    const text = reads.values[i]
+    if (text === null || text === undefined) {
+      const reason = reads.unreadable?.[i]
+      return reason ? { unreadable: reason } : undefined
+    }
     let value: unknown
     try {
-      value = this.serializer.deserialize(read.value!)
+      value = this.serializer.deserialize(text)
     } catch (error) {
       return { unreadable: `the value does not deserialize: ${(error as Error).message}` }
     }
-    const logicalExpiresAt = read.logicalExpiresAt ?? null
+    const createdAt = reads.times[3 * i]
+    const logical = reads.times[3 * i + 1]
+    const physical = reads.times[3 * i + 2]
+    const now = Date.now()
+    const logicalExpiresAt = Number.isNaN(logical) ? null : logical
     return {
       value,
-      text: read.value!,
-      fresh: logicalExpiresAt === null || Date.now() < logicalExpiresAt,
-      createdAt: read.createdAt!,
+      text,
+      fresh: logicalExpiresAt === null || now < logicalExpiresAt,
+      createdAt,
       logicalExpiresAt,
-      ttl: read.ttl ?? null,
-      tags: read.tags ?? [],
+      ttl: Number.isNaN(physical) ? null : Math.max(0, physical - now),
+      tags: reads.tags?.[i] ?? [],
     }
   }
 }
