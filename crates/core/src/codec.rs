@@ -44,6 +44,7 @@ pub(crate) fn decode_exact<T: Decode<()>>(bytes: &[u8]) -> Result<T, String> {
 }
 
 fn decode_limited<T: Decode<()>, const LIMIT: usize>(bytes: &[u8]) -> Result<(T, usize), String> {
-    let config: Configuration<LittleEndian, Varint, Limit<LIMIT>> = standard().with_limit::<LIMIT>();
+    let config: Configuration<LittleEndian, Varint, Limit<LIMIT>> =
+        standard().with_limit::<LIMIT>();
     bincode::decode_from_slice(bytes, config).map_err(|e| e.to_string())
 }

@@ -56,7 +56,10 @@ impl std::fmt::Display for EnvelopeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             EnvelopeError::Foreign => write!(f, "not a RustoCache entry"),
-            EnvelopeError::UnsupportedVersion(v) => write!(f, "entry format version {v} is not supported (this build reads {VERSION})"),
+            EnvelopeError::UnsupportedVersion(v) => write!(
+                f,
+                "entry format version {v} is not supported (this build reads {VERSION})"
+            ),
             EnvelopeError::Corrupt(reason) => write!(f, "corrupted entry: {reason}"),
         }
     }
@@ -89,7 +92,13 @@ mod tests {
     use super::*;
 
     fn sample() -> WireEntry {
-        WireEntry { created_at: 1_700_000_000_000, logical_expires_at: None, physical_expires_at: None, tags: vec![], value: "héllo".as_bytes().to_vec() }
+        WireEntry {
+            created_at: 1_700_000_000_000,
+            logical_expires_at: None,
+            physical_expires_at: None,
+            tags: vec![],
+            value: "héllo".as_bytes().to_vec(),
+        }
     }
 
     #[test]
@@ -102,7 +111,10 @@ mod tests {
     fn every_truncation_is_an_error_not_a_panic() {
         let bytes = sample().encode();
         for len in 0..bytes.len() {
-            assert!(WireEntry::decode(&bytes[..len]).is_err(), "{len} bytes decoded");
+            assert!(
+                WireEntry::decode(&bytes[..len]).is_err(),
+                "{len} bytes decoded"
+            );
         }
     }
 
@@ -110,16 +122,24 @@ mod tests {
     fn trailing_bytes_and_other_versions_are_refused() {
         let mut bytes = sample().encode();
         bytes.push(0);
-        assert!(matches!(WireEntry::decode(&bytes), Err(EnvelopeError::Corrupt(_))));
+        assert!(matches!(
+            WireEntry::decode(&bytes),
+            Err(EnvelopeError::Corrupt(_))
+        ));
         let mut bytes = sample().encode();
         bytes[2] = 9;
-        assert_eq!(WireEntry::decode(&bytes), Err(EnvelopeError::UnsupportedVersion(9)));
+        assert_eq!(
+            WireEntry::decode(&bytes),
+            Err(EnvelopeError::UnsupportedVersion(9))
+        );
     }
 
     #[test]
     fn a_huge_length_prefix_does_not_allocate_wildly() {
         // Magic, version, then a varint claiming a gigantic tag list.
-        let bytes = [b'R', b'C', VERSION, 0, 0, 0, 0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f];
+        let bytes = [
+            b'R', b'C', VERSION, 0, 0, 0, 0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+        ];
         assert!(WireEntry::decode(&bytes).is_err());
     }
 

@@ -30,8 +30,8 @@ pub mod error;
 pub mod hashing;
 mod index;
 pub mod namespace;
-pub mod redis_tier;
 mod read_buffer;
+pub mod redis_tier;
 pub mod stats;
 pub mod store;
 

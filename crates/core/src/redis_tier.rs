@@ -12,11 +12,11 @@
 
 use std::time::Duration;
 
+use futures_util::future::try_join_all;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{Client, Cmd, ConnectionAddr, IntoConnectionInfo, Pipeline, RedisError, Value};
-use futures_util::future::try_join_all;
 use tokio::sync::OnceCell;
 
 use crate::envelope::{EnvelopeError, WireEntry};
@@ -115,8 +115,12 @@ impl RedisTier {
     /// built while Redis is down.
     pub fn new(config: RedisConfig) -> Result<Self, L2Error> {
         let target = match &config.endpoint {
-            Endpoint::Single(url) => Target::Single(Client::open(url.as_str()).map_err(|e| L2Error::Config(e.to_string()))?),
-            Endpoint::Cluster(nodes) if nodes.is_empty() => return Err(L2Error::Config("a cluster needs at least one node".into())),
+            Endpoint::Single(url) => Target::Single(
+                Client::open(url.as_str()).map_err(|e| L2Error::Config(e.to_string()))?,
+            ),
+            Endpoint::Cluster(nodes) if nodes.is_empty() => {
+                return Err(L2Error::Config("a cluster needs at least one node".into()))
+            }
             Endpoint::Cluster(nodes) => Target::Cluster(Box::new(
                 ClusterClient::builder(nodes.iter().map(String::as_str))
                     .connection_timeout(config.timeout)
@@ -131,7 +135,11 @@ impl RedisTier {
             endpoint: config.endpoint.clone(),
             target,
             connection: OnceCell::new(),
-            prefix: if prefix.is_empty() { String::new() } else { format!("{prefix}:") },
+            prefix: if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}:")
+            },
             timeout: config.timeout,
         })
     }
@@ -150,9 +158,14 @@ impl RedisTier {
                             .set_connection_timeout(Some(self.timeout))
                             .set_response_timeout(Some(self.timeout))
                             .set_number_of_retries(1);
-                        Ok(Connection::Single(ConnectionManager::new_lazy_with_config(client.clone(), config)?))
+                        Ok(Connection::Single(ConnectionManager::new_lazy_with_config(
+                            client.clone(),
+                            config,
+                        )?))
                     }
-                    Target::Cluster(client) => Ok(Connection::Cluster(client.get_async_connection().await?)),
+                    Target::Cluster(client) => {
+                        Ok(Connection::Cluster(client.get_async_connection().await?))
+                    }
                 }
             })
             .await
@@ -170,7 +183,10 @@ impl RedisTier {
     }
 
     /// Runs a pipeline within the timeout (one round trip; slot-aware on a cluster).
-    async fn query_pipeline<T: redis::FromRedisValue>(&self, pipe: &Pipeline) -> Result<T, L2Error> {
+    async fn query_pipeline<T: redis::FromRedisValue>(
+        &self,
+        pipe: &Pipeline,
+    ) -> Result<T, L2Error> {
         self.bounded(async {
             Ok(match self.connection().await? {
                 Connection::Single(c) => pipe.query_async(&mut c.clone()).await?,
@@ -180,13 +196,20 @@ impl RedisTier {
         .await
     }
 
-    async fn bounded<T>(&self, op: impl std::future::Future<Output = Result<T, L2Error>>) -> Result<T, L2Error> {
-        tokio::time::timeout(self.timeout, op).await.unwrap_or(Err(L2Error::Timeout))
+    async fn bounded<T>(
+        &self,
+        op: impl std::future::Future<Output = Result<T, L2Error>>,
+    ) -> Result<T, L2Error> {
+        tokio::time::timeout(self.timeout, op)
+            .await
+            .unwrap_or(Err(L2Error::Timeout))
     }
 
     /// Reads `key`.
     pub async fn get(&self, key: &str) -> Result<Read, L2Error> {
-        let bytes: Option<Vec<u8>> = self.query(redis::cmd("GET").arg(self.redis_key(key))).await?;
+        let bytes: Option<Vec<u8>> = self
+            .query(redis::cmd("GET").arg(self.redis_key(key)))
+            .await?;
         Ok(read_of(bytes))
     }
 
@@ -204,7 +227,8 @@ impl RedisTier {
                 mget
             })
             .collect();
-        let replies: Vec<Vec<Option<Vec<u8>>>> = try_join_all(commands.iter().map(|cmd| self.query(cmd))).await?;
+        let replies: Vec<Vec<Option<Vec<u8>>>> =
+            try_join_all(commands.iter().map(|cmd| self.query(cmd))).await?;
         let mut reads = vec![Read::Missing; keys.len()];
         for (group, values) in groups.iter().zip(replies) {
             for (&i, bytes) in group.iter().zip(values) {
@@ -216,7 +240,10 @@ impl RedisTier {
 
     /// The indexes of `keys` grouped so that each group can go in one pipeline: all of
     /// them on one server, one group per hash slot on a cluster.
-    async fn slot_groups<'k>(&self, keys: impl Iterator<Item = &'k str>) -> Result<Vec<Vec<usize>>, L2Error> {
+    async fn slot_groups<'k>(
+        &self,
+        keys: impl Iterator<Item = &'k str>,
+    ) -> Result<Vec<Vec<usize>>, L2Error> {
         let keys: Vec<&str> = keys.collect();
         if keys.is_empty() {
             return Ok(Vec::new());
@@ -224,9 +251,13 @@ impl RedisTier {
         if !matches!(self.connection().await?, Connection::Cluster(_)) {
             return Ok(vec![(0..keys.len()).collect()]);
         }
-        let mut groups: std::collections::BTreeMap<u16, Vec<usize>> = std::collections::BTreeMap::new();
+        let mut groups: std::collections::BTreeMap<u16, Vec<usize>> =
+            std::collections::BTreeMap::new();
         for (i, key) in keys.iter().enumerate() {
-            groups.entry(cluster_slot(self.redis_key(key).as_bytes())).or_default().push(i);
+            groups
+                .entry(cluster_slot(self.redis_key(key).as_bytes()))
+                .or_default()
+                .push(i);
         }
         Ok(groups.into_values().collect())
     }
@@ -241,7 +272,9 @@ impl RedisTier {
 
     /// Writes several entries in one round trip (one pipeline per slot on a cluster).
     pub async fn set_many(&self, items: &[(String, WireEntry)]) -> Result<(), L2Error> {
-        let groups = self.slot_groups(items.iter().map(|(key, _)| key.as_str())).await?;
+        let groups = self
+            .slot_groups(items.iter().map(|(key, _)| key.as_str()))
+            .await?;
         let pipes: Vec<Pipeline> = groups
             .iter()
             .map(|group| {
@@ -276,7 +309,8 @@ impl RedisTier {
                 pipe
             })
             .collect();
-        let removed: Vec<Vec<u64>> = try_join_all(pipes.iter().map(|pipe| self.query_pipeline(pipe))).await?;
+        let removed: Vec<Vec<u64>> =
+            try_join_all(pipes.iter().map(|pipe| self.query_pipeline(pipe))).await?;
         Ok(removed.into_iter().flatten().sum())
     }
 
@@ -284,10 +318,16 @@ impl RedisTier {
     pub async fn expire(&self, key: &str, now: u64) -> Result<bool, L2Error> {
         match self.get(key).await? {
             Read::Found(mut entry) => {
-                entry.logical_expires_at = Some(entry.logical_expires_at.map_or(now, |at| at.min(now)));
+                entry.logical_expires_at =
+                    Some(entry.logical_expires_at.map_or(now, |at| at.min(now)));
                 let mut cmd = redis::cmd("SET");
-                cmd.arg(self.redis_key(key)).arg(entry.encode()).arg("KEEPTTL").arg("XX");
-                self.query::<Option<String>>(&cmd).await.map(|reply| reply.is_some())
+                cmd.arg(self.redis_key(key))
+                    .arg(entry.encode())
+                    .arg("KEEPTTL")
+                    .arg("XX");
+                self.query::<Option<String>>(&cmd)
+                    .await
+                    .map(|reply| reply.is_some())
             }
             _ => Ok(false),
         }
@@ -302,7 +342,11 @@ impl RedisTier {
             Connection::Cluster(_) => self.clear_cluster(&pattern).await,
             Connection::Single(_) => loop {
                 let mut scan = redis::cmd("SCAN");
-                scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(1000);
+                scan.arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(1000);
                 let (next, keys): (u64, Vec<String>) = self.query(&scan).await?;
                 if !keys.is_empty() {
                     let mut unlink = redis::cmd("UNLINK");
@@ -321,9 +365,16 @@ impl RedisTier {
     /// (from CLUSTER SLOTS) is swept over a direct connection, with the credentials of the
     /// first configured node.
     async fn clear_cluster(&self, pattern: &str) -> Result<(), L2Error> {
-        let Endpoint::Cluster(nodes) = &self.endpoint else { return Ok(()) };
-        let seed = nodes[0].as_str().into_connection_info().map_err(|e| L2Error::Config(e.to_string()))?;
-        let slots: Vec<Vec<Value>> = self.query(&redis::cmd("CLUSTER").arg("SLOTS").clone()).await?;
+        let Endpoint::Cluster(nodes) = &self.endpoint else {
+            return Ok(());
+        };
+        let seed = nodes[0]
+            .as_str()
+            .into_connection_info()
+            .map_err(|e| L2Error::Config(e.to_string()))?;
+        let slots: Vec<Vec<Value>> = self
+            .query(&redis::cmd("CLUSTER").arg("SLOTS").clone())
+            .await?;
         let mut masters: Vec<(String, u16)> = Vec::new();
         for range in slots {
             // [start, end, [host, port, id], replicas...]
@@ -342,8 +393,14 @@ impl RedisTier {
                 let mut conn = client.get_multiplexed_async_connection().await?;
                 let mut cursor: u64 = 0;
                 loop {
-                    let (next, keys): (u64, Vec<Vec<u8>>) =
-                        redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(1000).query_async(&mut conn).await?;
+                    let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(pattern)
+                        .arg("COUNT")
+                        .arg(1000)
+                        .query_async(&mut conn)
+                        .await?;
                     if !keys.is_empty() {
                         // One key per UNLINK: keys of one node may still be in different slots.
                         let mut pipe = redis::pipe();
@@ -383,7 +440,11 @@ pub fn cluster_slot(key: &[u8]) -> u16 {
     for &byte in hashed {
         crc ^= (byte as u16) << 8;
         for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
         }
     }
     crc % 16384
@@ -421,7 +482,10 @@ mod tests {
         // Values from CLUSTER KEYSLOT.
         assert_eq!(cluster_slot(b"foo"), 12182);
         assert_eq!(cluster_slot(b"123456789"), 12739);
-        assert_eq!(cluster_slot(b"{user1000}.following"), cluster_slot(b"user1000"));
+        assert_eq!(
+            cluster_slot(b"{user1000}.following"),
+            cluster_slot(b"user1000")
+        );
         assert_eq!(cluster_slot(b"foo{}bar"), cluster_slot(b"foo{}bar"));
         assert_ne!(cluster_slot(b"foo{}bar"), cluster_slot(b""));
     }

@@ -168,7 +168,11 @@ impl L1Store {
     /// of its past requests, found or not.
     #[inline]
     pub fn get(&self, key: &str, now: u64) -> Lookup {
-        let found = self.index.read().get_key_value(key).map(|(k, e)| (Arc::clone(k), Arc::clone(e)));
+        let found = self
+            .index
+            .read()
+            .get_key_value(key)
+            .map(|(k, e)| (Arc::clone(k), Arc::clone(e)));
         let (recorded, lookup) = match found {
             Some((key, entry)) if entry.is_alive(now) => {
                 if entry.is_fresh(now) {
@@ -181,7 +185,10 @@ impl L1Store {
             }
             found => {
                 L1Counters::bump(&self.counters.misses);
-                (found.map_or_else(|| Arc::from(key), |(key, _)| key), Lookup::Miss)
+                (
+                    found.map_or_else(|| Arc::from(key), |(key, _)| key),
+                    Lookup::Miss,
+                )
             }
         };
         if self.reads.record(recorded, &self.policy) {
@@ -336,19 +343,25 @@ mod tests {
         assert!(!store.expire("absent", now));
     }
 
-    #[test]
-    fn max_items_is_enforced_and_evictions_counted() {
+    /// A store of at most `max_items`, after `count` writes of keys `k0`, `k1`...
+    fn filled(max_items: u64, count: usize) -> (L1Store, u64) {
         let store = L1Store::new(L1Config {
-            max_items: Some(100),
+            max_items: Some(max_items),
             ..Default::default()
         })
         .unwrap();
         let now = now_ms();
-        for i in 0..1_000 {
+        for i in 0..count {
             store
                 .set(&format!("k{i}"), text("v", now, None, 0))
                 .unwrap();
         }
+        (store, now)
+    }
+
+    #[test]
+    fn max_items_is_enforced_and_evictions_counted() {
+        let (store, _) = filled(100, 1_000);
         let s = store.stats();
         assert!(s.entries <= 100, "{} entries", s.entries);
         assert!(s.evictions >= 900, "{} evictions", s.evictions);
@@ -495,17 +508,7 @@ mod tests {
 
     #[test]
     fn limits_hold_for_readers_without_waiting_for_maintenance() {
-        let store = L1Store::new(L1Config {
-            max_items: Some(20),
-            ..Default::default()
-        })
-        .unwrap();
-        let now = now_ms();
-        for i in 0..1_000 {
-            store
-                .set(&format!("k{i}"), text("v", now, None, 0))
-                .unwrap();
-        }
+        let (store, now) = filled(20, 1_000);
         let readable = (0..1_000)
             .filter(|i| store.has(&format!("k{i}"), now))
             .count();

@@ -17,16 +17,36 @@ struct Server {
 
 impl Server {
     fn start() -> Option<Server> {
-        if Command::new("redis-server").arg("--version").output().is_err() {
-            assert!(std::env::var_os("CI").is_none(), "redis-server is not installed, and CI must run these tests");
+        if Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "redis-server is not installed, and CI must run these tests"
+            );
             eprintln!("redis-server not found: skipping");
             return None;
         }
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let dir = std::env::temp_dir().join(format!("rustocache-redis-{port}"));
         std::fs::create_dir_all(&dir).unwrap();
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .arg("--dir")
             .arg(&dir)
             .stdout(Stdio::null())
@@ -47,7 +67,10 @@ impl Server {
     }
 
     fn signal(&self, signal: &str) {
-        Command::new("kill").args([signal, &self.child.id().to_string()]).status().unwrap();
+        Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
     }
 
     fn raw(&self, args: &[&[u8]]) {
@@ -80,21 +103,35 @@ fn tier(server: &Server, prefix: &str, timeout_ms: u64) -> RedisTier {
 }
 
 fn entry(value: &str) -> WireEntry {
-    WireEntry { created_at: 1, logical_expires_at: Some(2), physical_expires_at: None, tags: vec!["t".into()], value: value.as_bytes().to_vec() }
+    WireEntry {
+        created_at: 1,
+        logical_expires_at: Some(2),
+        physical_expires_at: None,
+        tags: vec!["t".into()],
+        value: value.as_bytes().to_vec(),
+    }
 }
 
 fn expiring(value: &str, ttl_ms: u64) -> WireEntry {
-    WireEntry { physical_expires_at: Some(rustocache_core::clock::now_ms() + ttl_ms), ..entry(value) }
+    WireEntry {
+        physical_expires_at: Some(rustocache_core::clock::now_ms() + ttl_ms),
+        ..entry(value)
+    }
 }
 
 fn pttl(server: &Server, key: &str) -> i64 {
     let client = redis::Client::open(server.url()).unwrap();
-    redis::cmd("PTTL").arg(key).query(&mut client.get_connection().unwrap()).unwrap()
+    redis::cmd("PTTL")
+        .arg(key)
+        .query(&mut client.get_connection().unwrap())
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn entries_round_trip_with_their_ttl() {
-    let Some(server) = Server::start() else { return };
+    let Some(server) = Server::start() else {
+        return;
+    };
     let l2 = tier(&server, "app", 1_000);
     let written = expiring("v", 60_000);
     l2.set("k", &written).await.unwrap();
@@ -113,9 +150,13 @@ async fn entries_round_trip_with_their_ttl() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn batches_take_one_round_trip_each() {
-    let Some(server) = Server::start() else { return };
+    let Some(server) = Server::start() else {
+        return;
+    };
     let l2 = tier(&server, "app", 1_000);
-    let items: Vec<_> = (0..100).map(|i| (format!("k{i}"), expiring(&i.to_string(), 60_000))).collect();
+    let items: Vec<_> = (0..100)
+        .map(|i| (format!("k{i}"), expiring(&i.to_string(), 60_000)))
+        .collect();
     l2.set_many(&items).await.unwrap();
     let keys: Vec<String> = (0..101).map(|i| format!("k{i}")).collect();
     let reads = l2.get_many(&keys).await.unwrap();
@@ -128,7 +169,9 @@ async fn batches_take_one_round_trip_each() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn expire_keeps_the_ttl_and_clear_keeps_other_prefixes() {
-    let Some(server) = Server::start() else { return };
+    let Some(server) = Server::start() else {
+        return;
+    };
     let l2 = tier(&server, "app", 1_000);
     let other = tier(&server, "other", 1_000);
     let mut fresh = entry("v");
@@ -136,7 +179,9 @@ async fn expire_keeps_the_ttl_and_clear_keeps_other_prefixes() {
     fresh.physical_expires_at = Some(rustocache_core::clock::now_ms() + 60_000);
     l2.set("k", &fresh).await.unwrap();
     assert!(l2.expire("k", 123).await.unwrap());
-    assert!(matches!(l2.get("k").await.unwrap(), Read::Found(e) if e.logical_expires_at == Some(123)));
+    assert!(
+        matches!(l2.get("k").await.unwrap(), Read::Found(e) if e.logical_expires_at == Some(123))
+    );
     assert!(pttl(&server, "app:k") > 50_000);
     assert!(!l2.expire("absent", 123).await.unwrap());
 
@@ -152,19 +197,29 @@ async fn expire_keeps_the_ttl_and_clear_keeps_other_prefixes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn foreign_and_corrupted_values_are_unreadable_not_errors() {
-    let Some(server) = Server::start() else { return };
+    let Some(server) = Server::start() else {
+        return;
+    };
     let l2 = tier(&server, "app", 1_000);
     server.raw(&[b"SET", b"app:json", br#"{"value":1}"#]);
     let mut truncated = entry("value").encode();
     truncated.truncate(truncated.len() - 2);
     server.raw(&[b"SET", b"app:cut", &truncated]);
-    assert_eq!(l2.get("json").await.unwrap(), Read::Unreadable(EnvelopeError::Foreign));
-    assert!(matches!(l2.get("cut").await.unwrap(), Read::Unreadable(EnvelopeError::Corrupt(_))));
+    assert_eq!(
+        l2.get("json").await.unwrap(),
+        Read::Unreadable(EnvelopeError::Foreign)
+    );
+    assert!(matches!(
+        l2.get("cut").await.unwrap(),
+        Read::Unreadable(EnvelopeError::Corrupt(_))
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_stops_answering_times_out_and_recovers() {
-    let Some(server) = Server::start() else { return };
+    let Some(server) = Server::start() else {
+        return;
+    };
     let l2 = tier(&server, "app", 200);
     l2.set("k", &entry("v")).await.unwrap();
     server.signal("-STOP");
@@ -184,16 +239,27 @@ async fn a_server_that_stops_answering_times_out_and_recovers() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tier_can_be_built_while_redis_is_down() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let l2 = RedisTier::new(RedisConfig {
         endpoint: Endpoint::Single(format!("redis://127.0.0.1:{port}")),
         prefix: String::new(),
         timeout: Duration::from_millis(300),
     })
     .unwrap();
-    assert!(matches!(l2.get("k").await, Err(L2Error::Redis(_) | L2Error::Timeout)));
     assert!(matches!(
-        RedisTier::new(RedisConfig { endpoint: Endpoint::Single("not a url".into()), prefix: String::new(), timeout: Duration::from_secs(1) }),
+        l2.get("k").await,
+        Err(L2Error::Redis(_) | L2Error::Timeout)
+    ));
+    assert!(matches!(
+        RedisTier::new(RedisConfig {
+            endpoint: Endpoint::Single("not a url".into()),
+            prefix: String::new(),
+            timeout: Duration::from_secs(1)
+        }),
         Err(L2Error::Config(_))
     ));
 }

@@ -34,7 +34,8 @@ where
     T: ToNapiValue + Send + 'static,
     F: Future<Output = Result<T>> + Send + 'static,
 {
-    let runtime = io_runtime().ok_or_else(|| Error::new(Status::GenericFailure, "could not start the I/O thread"))?;
+    let runtime = io_runtime()
+        .ok_or_else(|| Error::new(Status::GenericFailure, "could not start the I/O thread"))?;
     let (deferred, promise) = env.create_deferred()?;
     runtime.spawn(async move {
         match work.await {

@@ -78,8 +78,14 @@ fn reads_out(reads: Vec<Read>) -> L2Reads {
         match read {
             Read::Found(entry) => {
                 // Values are written as UTF-8 text by the facade; lossy only for foreign writers.
-                values.push(Some(String::from_utf8(entry.value).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())));
-                times.extend([entry.created_at as f64, never(entry.logical_expires_at), never(entry.physical_expires_at)]);
+                values.push(Some(String::from_utf8(entry.value).unwrap_or_else(|e| {
+                    String::from_utf8_lossy(e.as_bytes()).into_owned()
+                })));
+                times.extend([
+                    entry.created_at as f64,
+                    never(entry.logical_expires_at),
+                    never(entry.physical_expires_at),
+                ]);
                 tags.push(entry.tags);
                 unreadable.push(None);
             }
@@ -106,8 +112,14 @@ fn wire_entry(write: &L2Write) -> Result<WireEntry> {
     let now = now_ms();
     Ok(WireEntry {
         created_at: now,
-        logical_expires_at: write.logical_expires_at.map(|at| millis("logicalExpiresAt", at)).transpose()?,
-        physical_expires_at: write.ttl.map(|ttl| millis("ttl", ttl).map(|ttl| now + ttl)).transpose()?,
+        logical_expires_at: write
+            .logical_expires_at
+            .map(|at| millis("logicalExpiresAt", at))
+            .transpose()?,
+        physical_expires_at: write
+            .ttl
+            .map(|ttl| millis("ttl", ttl).map(|ttl| now + ttl))
+            .transpose()?,
         tags: write.tags.clone().unwrap_or_default(),
         value: write.value.as_bytes().to_vec(),
     })
@@ -119,45 +131,99 @@ pub fn l2_create(options: L2Options) -> Result<L2Handle> {
     let endpoint = match (options.url, options.nodes) {
         (Some(url), None) => Endpoint::Single(url),
         (None, Some(nodes)) => Endpoint::Cluster(nodes),
-        _ => return Err(Error::new(Status::InvalidArg, "give either a url or cluster nodes")),
+        _ => {
+            return Err(Error::new(
+                Status::InvalidArg,
+                "give either a url or cluster nodes",
+            ))
+        }
     };
     let timeout = Duration::from_millis(millis("timeout", options.timeout)?.max(1));
-    let tier = RedisTier::new(RedisConfig { endpoint, prefix: options.prefix, timeout }).map_err(l2_error)?;
+    let tier = RedisTier::new(RedisConfig {
+        endpoint,
+        prefix: options.prefix,
+        timeout,
+    })
+    .map_err(l2_error)?;
     Ok(External::new(Arc::new(tier)))
 }
 
 /// Reads `keys` in one round trip, in order.
-#[napi(ts_args_type = "store: ExternalObject<RedisTier>, keys: string[]", ts_return_type = "Promise<L2Reads>")]
-pub fn l2_get_many<'env>(env: &'env Env, store: &L2Handle, keys: Vec<String>) -> Result<Object<'env>> {
+#[napi(
+    ts_args_type = "store: ExternalObject<RedisTier>, keys: string[]",
+    ts_return_type = "Promise<L2Reads>"
+)]
+pub fn l2_get_many<'env>(
+    env: &'env Env,
+    store: &L2Handle,
+    keys: Vec<String>,
+) -> Result<Object<'env>> {
     let tier = Arc::clone(store);
-    settle(env, async move { tier.get_many(&keys).await.map(reads_out).map_err(l2_error) })
+    settle(env, async move {
+        tier.get_many(&keys).await.map(reads_out).map_err(l2_error)
+    })
 }
 
 /// Writes entries in one round trip.
-#[napi(ts_args_type = "store: ExternalObject<RedisTier>, items: L2Write[]", ts_return_type = "Promise<void>")]
-pub fn l2_set_many<'env>(env: &'env Env, store: &L2Handle, items: Vec<L2Write>) -> Result<Object<'env>> {
+#[napi(
+    ts_args_type = "store: ExternalObject<RedisTier>, items: L2Write[]",
+    ts_return_type = "Promise<void>"
+)]
+pub fn l2_set_many<'env>(
+    env: &'env Env,
+    store: &L2Handle,
+    items: Vec<L2Write>,
+) -> Result<Object<'env>> {
     let tier = Arc::clone(store);
-    let items = items.iter().map(|item| wire_entry(item).map(|entry| (item.key.clone(), entry))).collect::<Result<Vec<_>>>()?;
-    settle(env, async move { tier.set_many(&items).await.map_err(l2_error) })
+    let items = items
+        .iter()
+        .map(|item| wire_entry(item).map(|entry| (item.key.clone(), entry)))
+        .collect::<Result<Vec<_>>>()?;
+    settle(
+        env,
+        async move { tier.set_many(&items).await.map_err(l2_error) },
+    )
 }
 
 /// Removes `keys`; resolves how many existed.
-#[napi(ts_args_type = "store: ExternalObject<RedisTier>, keys: string[]", ts_return_type = "Promise<number>")]
-pub fn l2_delete_many<'env>(env: &'env Env, store: &L2Handle, keys: Vec<String>) -> Result<Object<'env>> {
+#[napi(
+    ts_args_type = "store: ExternalObject<RedisTier>, keys: string[]",
+    ts_return_type = "Promise<number>"
+)]
+pub fn l2_delete_many<'env>(
+    env: &'env Env,
+    store: &L2Handle,
+    keys: Vec<String>,
+) -> Result<Object<'env>> {
     let tier = Arc::clone(store);
-    settle(env, async move { tier.delete_many(&keys).await.map(|n| n as u32).map_err(l2_error) })
+    settle(env, async move {
+        tier.delete_many(&keys)
+            .await
+            .map(|n| n as u32)
+            .map_err(l2_error)
+    })
 }
 
 /// Turns `key` stale now, keeping its TTL; resolves whether it existed.
-#[napi(ts_args_type = "store: ExternalObject<RedisTier>, key: string", ts_return_type = "Promise<boolean>")]
+#[napi(
+    ts_args_type = "store: ExternalObject<RedisTier>, key: string",
+    ts_return_type = "Promise<boolean>"
+)]
 pub fn l2_expire<'env>(env: &'env Env, store: &L2Handle, key: String) -> Result<Object<'env>> {
     let tier = Arc::clone(store);
-    settle(env, async move { tier.expire(&key, now_ms()).await.map_err(l2_error) })
+    settle(env, async move {
+        tier.expire(&key, now_ms()).await.map_err(l2_error)
+    })
 }
 
 /// Removes the keys under `namespace` (all the tier's keys for an empty one).
-#[napi(ts_args_type = "store: ExternalObject<RedisTier>, namespace: string", ts_return_type = "Promise<void>")]
+#[napi(
+    ts_args_type = "store: ExternalObject<RedisTier>, namespace: string",
+    ts_return_type = "Promise<void>"
+)]
 pub fn l2_clear<'env>(env: &'env Env, store: &L2Handle, namespace: String) -> Result<Object<'env>> {
     let tier = Arc::clone(store);
-    settle(env, async move { tier.clear(&namespace).await.map_err(l2_error) })
+    settle(env, async move {
+        tier.clear(&namespace).await.map_err(l2_error)
+    })
 }
