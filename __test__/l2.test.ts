@@ -219,3 +219,30 @@ describe('resilience', () => {
     expect(await l2Only.get({ key: 'new' })).toBe('computed')
   })
 })
+
+describe('connection options', () => {
+  it('ioredis-style options, clients and clusters become URLs', async () => {
+    const { resolveConnection } = await import('../src/drivers/redis.js')
+    expect(resolveConnection({ host: 'cache.internal', port: 6380, username: 'app', password: 'p@ss', db: 2 }).urls).toEqual([
+      'redis://app:p%40ss@cache.internal:6380/2',
+    ])
+    expect(resolveConnection({ options: { host: '10.0.0.1', tls: { rejectUnauthorized: false } } }).urls).toEqual([
+      'rediss://10.0.0.1:6379/0#insecure',
+    ])
+    expect(resolveConnection({ host: 'h', keyPrefix: 'app:' }).keyPrefix).toBe('app:')
+    expect(resolveConnection(['redis://a:1', { host: 'b', port: 2 }])).toEqual({ urls: ['redis://a:1', 'redis://b:2/0'], keyPrefix: '', cluster: true })
+    expect(resolveConnection({ startupNodes: [{ host: 'c', port: 3 }], options: { redisOptions: { password: 'x' } } }).urls).toEqual([
+      'redis://:x@c:3/0',
+    ])
+    expect(() => resolveConnection('http://nope')).toThrow(expect.objectContaining({ code: 'E_INVALID_OPTION' }))
+  })
+
+  it('an ioredis-style options object reaches the server', async () => {
+    const cache = new BentoCache({
+      default: 'main',
+      stores: { main: bentostore().useL2Layer(redisDriver({ connection: { host: '127.0.0.1', port: redis.port } })) },
+    })
+    await cache.set({ key: 'via-options', value: 1 })
+    expect(await redis.command('EXISTS', 'bentocache:via-options')).toBe(1)
+  })
+})

@@ -12,8 +12,11 @@ export interface RedisConnectionOptions {
   username?: string
   password?: string
   db?: number
-  /** Any truthy value: connect with TLS (`rediss://`). */
-  tls?: unknown
+  /**
+   * Any truthy value: connect with TLS (`rediss://`), verifying the server's certificate
+   * against the system's roots; `{ rejectUnauthorized: false }` skips that verification.
+   */
+  tls?: boolean | { rejectUnauthorized?: boolean }
   /** Prefix of every key, before the cache's own. */
   keyPrefix?: string
 }
@@ -80,7 +83,8 @@ function urlOf(options: RedisConnectionOptions): string {
       ? `${encodeURIComponent(options.username)}@`
       : ''
   const host = options.host ?? '127.0.0.1'
-  return `${options.tls ? 'rediss' : 'redis'}://${auth}${host.includes(':') ? `[${host}]` : host}:${options.port ?? 6379}/${options.db ?? 0}`
+  const insecure = typeof options.tls === 'object' && options.tls.rejectUnauthorized === false ? '#insecure' : ''
+  return `${options.tls ? 'rediss' : 'redis'}://${auth}${host.includes(':') ? `[${host}]` : host}:${options.port ?? 6379}/${options.db ?? 0}${insecure}`
 }
 
 function checkedUrl(url: string): string {
