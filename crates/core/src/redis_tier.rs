@@ -97,7 +97,7 @@ enum Connection {
 }
 
 enum Target {
-    Single(Client),
+    Single(Box<Client>),
     Cluster(Box<ClusterClient>),
 }
 
@@ -115,9 +115,9 @@ impl RedisTier {
     /// built while Redis is down.
     pub fn new(config: RedisConfig) -> Result<Self, L2Error> {
         let target = match &config.endpoint {
-            Endpoint::Single(url) => Target::Single(
+            Endpoint::Single(url) => Target::Single(Box::new(
                 Client::open(url.as_str()).map_err(|e| L2Error::Config(e.to_string()))?,
-            ),
+            )),
             Endpoint::Cluster(nodes) if nodes.is_empty() => {
                 return Err(L2Error::Config("a cluster needs at least one node".into()))
             }
@@ -159,7 +159,7 @@ impl RedisTier {
                             .set_response_timeout(Some(self.timeout))
                             .set_number_of_retries(1);
                         Ok(Connection::Single(ConnectionManager::new_lazy_with_config(
-                            client.clone(),
+                            (**client).clone(),
                             config,
                         )?))
                     }
