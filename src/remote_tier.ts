@@ -38,7 +38,7 @@ export interface RemoteWrite {
 /** Reads waiting to go to Redis together: keys as stored, and their callers. */
 interface ReadBatch {
   keys: string[]
-  waiters: Array<{ resolve(read: [L2Reads, number]): void; reject(error: unknown): void }>
+  waiters: Array<{ resolve(read: RemoteRead): void; reject(error: unknown): void; decode(reads: L2Reads, i: number): RemoteRead }>
 }
 
 /**
@@ -51,8 +51,8 @@ class ReadCoalescer {
 
   constructor(private readonly handle: ExternalObject<RedisTier>) {}
 
-  /** The batch `key` was read in, and its place there. */
-  read(key: string): Promise<[L2Reads, number]> {
+  /** `key`'s read, decoded by `decode` from the batch it went in. */
+  read(key: string, decode: (reads: L2Reads, i: number) => RemoteRead): Promise<RemoteRead> {
     return new Promise((resolve, reject) => {
       let batch = this.#batch
       if (!batch) {
@@ -60,7 +60,7 @@ class ReadCoalescer {
         queueMicrotask(() => this.#flush())
       }
       batch.keys.push(key)
-      batch.waiters.push({ resolve, reject })
+      batch.waiters.push({ resolve, reject, decode })
     })
   }
 
@@ -68,7 +68,7 @@ class ReadCoalescer {
     const batch = this.#batch!
     this.#batch = undefined
     l2GetMany(this.handle, batch.keys).then(
-      (reads) => batch.waiters.forEach((waiter, i) => waiter.resolve([reads, i])),
+      (reads) => batch.waiters.forEach((waiter, i) => waiter.resolve(waiter.decode(reads, i))),
       (error) => batch.waiters.forEach((waiter) => waiter.reject(error)),
     )
   }
@@ -95,10 +95,11 @@ export class RemoteTier {
     return new RemoteTier(this.handle, this.serializer, `${this.namespacePrefix}${name}:`, this.retries, this.reads)
   }
 
-  async get(key: string): Promise<RemoteRead> {
-    const [reads, i] = await this.reads.read(this.namespacePrefix + key)
-    return this.#decode(reads, i)
+  get(key: string): Promise<RemoteRead> {
+    return this.reads.read(this.namespacePrefix + key, this.#decodeAt)
   }
+
+  readonly #decodeAt = (reads: L2Reads, i: number) => this.#decode(reads, i)
 
   /** Reads `keys` in one round trip, in order. */
   async getMany(keys: string[]): Promise<RemoteRead[]> {
