@@ -133,6 +133,12 @@ export declare function l2Create(options: L2Options): ExternalObject<RedisTier>
 /** Removes `keys`; resolves how many existed. */
 export declare function l2DeleteMany(store: ExternalObject<RedisTier>, keys: string[]): Promise<number>
 
+/**
+ * Closes the tier's connection once the operations under way are done; a later operation
+ * opens a new one.
+ */
+export declare function l2Disconnect(store: ExternalObject<RedisTier>): Promise<void>
+
 /** Turns `key` stale now, keeping its TTL; resolves whether it existed. */
 export declare function l2Expire(store: ExternalObject<RedisTier>, key: string): Promise<boolean>
 

@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { l1Clear, l1Create, l1Delete, l1DeleteMany, l1Expire, l1Get, l1Has, l1Namespace, l1Peek, l1RunPendingTasks, l1Set, l1SetSlot, l1Stats, l1TakeFreedSlots, l2Clear, l2Create, l2DeleteMany, l2Expire, l2GetMany, l2SetMany } = nativeBinding
+const { l1Clear, l1Create, l1Delete, l1DeleteMany, l1Expire, l1Get, l1Has, l1Namespace, l1Peek, l1RunPendingTasks, l1Set, l1SetSlot, l1Stats, l1TakeFreedSlots, l2Clear, l2Create, l2DeleteMany, l2Disconnect, l2Expire, l2GetMany, l2SetMany } = nativeBinding
 export { l1Clear }
 export { l1Create }
 export { l1Delete }
@@ -791,6 +791,7 @@ export { l1TakeFreedSlots }
 export { l2Clear }
 export { l2Create }
 export { l2DeleteMany }
+export { l2Disconnect }
 export { l2Expire }
 export { l2GetMany }
 export { l2SetMany }

@@ -121,6 +121,27 @@ describe('L2-only stores', () => {
     expect(cache.getStats().l1).toBeUndefined()
   })
 
+  it('a value that cannot be serialized rejects with E_SERIALIZATION, not an L2 error', async () => {
+    const cache = tiered({ l1: false })
+    await expect(cache.set({ key: 'big', value: 10n })).rejects.toMatchObject({ code: 'E_SERIALIZATION', key: 'big' })
+    expect(cache.getStats().l2.errors).toBe(0)
+    expect(cache.getStats().l2.retries.pending).toBe(0)
+  })
+
+  it('disconnect closes the connection; the next operation reopens it', async () => {
+    const cache = tiered()
+    await cache.set({ key: 'k', value: 1 })
+    // Other tests' caches stay connected to the same server: count this one's going away.
+    const clients = async () => String(await redis.command('CLIENT', 'LIST')).trim().split('\n').length - 1
+    const before = await clients()
+    await cache.disconnect()
+    const deadline = Date.now() + 5_000
+    while ((await clients()) !== before - 1 && Date.now() < deadline) await sleep(20)
+    expect(await clients()).toBe(before - 1)
+    expect(await tiered({ l1: false }).get({ key: 'k' })).toBe(1)
+    expect(await cache.has({ key: 'k' })).toBe(true)
+  })
+
   it('without an L1, L2 errors are not suppressed by default', async () => {
     const nobody = await freePort() // free a moment ago: nothing listens there
     const cache = new BentoCache({

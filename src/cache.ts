@@ -1,5 +1,13 @@
 import type { CircuitBreaker } from './circuit_breaker.js'
-import { FactoryError, FactoryHardTimeout, InvalidOptionError, L2CacheError, LockTimeoutError, UndefinedValueError } from './errors.js'
+import {
+  FactoryError,
+  FactoryHardTimeout,
+  InvalidOptionError,
+  L2CacheError,
+  LockTimeoutError,
+  SerializationError,
+  UndefinedValueError,
+} from './errors.js'
 import type { Logger } from './bento_cache.js'
 import type { EventSink } from './events.js'
 import { FactoryContext, SKIP, type WriteOptions } from './factory_context.js'
@@ -331,6 +339,8 @@ export class Cache {
     try {
       return await operation()
     } catch (cause) {
+      // A value that cannot be serialized is the caller's error, not Redis's.
+      if (cause instanceof SerializationError) throw cause
       return this.#l2Failed(cause, fallback, options)
     }
   }
@@ -512,9 +522,9 @@ export class Cache {
     return Promise.resolve()
   }
 
-  /** Nothing to close in memory; here for bentocache's surface. */
-  disconnect(): Promise<void> {
-    return Promise.resolve()
+  /** Closes the L2 connection (nothing to close in memory). A later operation reopens it. */
+  async disconnect(): Promise<void> {
+    await this.l2?.disconnect()
   }
 
   /** Counters of this store (shared by its namespaces) and of its L1 tier. */

@@ -1,6 +1,7 @@
 import {
   l2Clear,
   l2DeleteMany,
+  l2Disconnect,
   l2Expire,
   l2GetMany,
   l2SetMany,
@@ -8,6 +9,7 @@ import {
   type L2Reads,
   type RedisTier,
 } from '../index.js'
+import { SerializationError } from './errors.js'
 import type { Serializer } from './serializer.js'
 import { WriteRetryQueue } from './write_retry_queue.js'
 import type { TierEntry } from './memory_tier.js'
@@ -115,7 +117,7 @@ export class RemoteTier {
     const now = Date.now()
     const items = writes.map(({ key, value, ttl, grace, tags }) => ({
       key: this.namespacePrefix + key,
-      value: this.serializer.serialize(value),
+      value: this.#encode(key, value),
       logicalExpiresAt: ttl === null ? undefined : now + ttl,
       ttl: ttl === null ? undefined : ttl + grace,
       tags,
@@ -151,9 +153,25 @@ export class RemoteTier {
     return l2Expire(this.handle, this.namespacePrefix + key)
   }
 
+  /** Closes the connection (shared by every namespace); a later operation reopens it. */
+  disconnect(): Promise<void> {
+    return l2Disconnect(this.handle)
+  }
+
   /** Removes this namespace's keys (all of the tier's for the root). */
   clear(): Promise<void> {
     return l2Clear(this.handle, this.namespacePrefix)
+  }
+
+  #encode(key: string, value: unknown): string {
+    let text: unknown
+    try {
+      text = this.serializer.serialize(value)
+    } catch (cause) {
+      throw new SerializationError(key, cause)
+    }
+    if (typeof text !== 'string') throw new SerializationError(key)
+    return text
   }
 
   /** The `i`-th read of a batch. */

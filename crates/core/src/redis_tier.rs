@@ -17,7 +17,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{Client, Cmd, ConnectionAddr, IntoConnectionInfo, Pipeline, RedisError, Value};
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 
 use crate::envelope::{EnvelopeError, WireEntry};
 
@@ -91,6 +91,7 @@ pub enum Read {
     Unreadable(EnvelopeError),
 }
 
+#[derive(Clone)]
 enum Connection {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
@@ -105,7 +106,8 @@ enum Target {
 pub struct RedisTier {
     endpoint: Endpoint,
     target: Target,
-    connection: OnceCell<Connection>,
+    /// The open connection, if any: made on first use, dropped by `disconnect`.
+    connection: Mutex<Option<Connection>>,
     prefix: String,
     timeout: Duration,
 }
@@ -134,7 +136,7 @@ impl RedisTier {
         Ok(RedisTier {
             endpoint: config.endpoint.clone(),
             target,
-            connection: OnceCell::new(),
+            connection: Mutex::new(None),
             prefix: if prefix.is_empty() {
                 String::new()
             } else {
@@ -149,34 +151,42 @@ impl RedisTier {
         format!("{}{key}", self.prefix)
     }
 
-    async fn connection(&self) -> Result<&Connection, L2Error> {
-        self.connection
-            .get_or_try_init(|| async {
-                match &self.target {
-                    Target::Single(client) => {
-                        let config = ConnectionManagerConfig::new()
-                            .set_connection_timeout(Some(self.timeout))
-                            .set_response_timeout(Some(self.timeout))
-                            .set_number_of_retries(1);
-                        Ok(Connection::Single(ConnectionManager::new_lazy_with_config(
-                            (**client).clone(),
-                            config,
-                        )?))
-                    }
-                    Target::Cluster(client) => {
-                        Ok(Connection::Cluster(client.get_async_connection().await?))
-                    }
-                }
-            })
-            .await
+    /// The connection, opened if there is none. Both kinds are cheap handles to one
+    /// multiplexed connection, cloned per operation.
+    async fn connection(&self) -> Result<Connection, L2Error> {
+        let mut held = self.connection.lock().await;
+        if let Some(connection) = held.as_ref() {
+            return Ok(connection.clone());
+        }
+        let connection = match &self.target {
+            Target::Single(client) => {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(self.timeout))
+                    .set_response_timeout(Some(self.timeout))
+                    .set_number_of_retries(1);
+                Connection::Single(ConnectionManager::new_lazy_with_config(
+                    (**client).clone(),
+                    config,
+                )?)
+            }
+            Target::Cluster(client) => Connection::Cluster(client.get_async_connection().await?),
+        };
+        *held = Some(connection.clone());
+        Ok(connection)
+    }
+
+    /// Closes the connection once the operations under way are done. A later operation
+    /// opens a new one.
+    pub async fn disconnect(&self) {
+        self.connection.lock().await.take();
     }
 
     /// Runs one command within the timeout.
     async fn query<T: redis::FromRedisValue>(&self, cmd: &Cmd) -> Result<T, L2Error> {
         self.bounded(async {
             Ok(match self.connection().await? {
-                Connection::Single(c) => cmd.query_async(&mut c.clone()).await?,
-                Connection::Cluster(c) => cmd.query_async(&mut c.clone()).await?,
+                Connection::Single(mut c) => cmd.query_async(&mut c).await?,
+                Connection::Cluster(mut c) => cmd.query_async(&mut c).await?,
             })
         })
         .await
@@ -189,8 +199,8 @@ impl RedisTier {
     ) -> Result<T, L2Error> {
         self.bounded(async {
             Ok(match self.connection().await? {
-                Connection::Single(c) => pipe.query_async(&mut c.clone()).await?,
-                Connection::Cluster(c) => pipe.query_async(&mut c.clone()).await?,
+                Connection::Single(mut c) => pipe.query_async(&mut c).await?,
+                Connection::Cluster(mut c) => pipe.query_async(&mut c).await?,
             })
         })
         .await

@@ -359,3 +359,28 @@ async fn rediss_urls_connect_over_tls() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(outcome.unwrap(), Read::Found(entry("secret")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disconnect_closes_the_connection_and_a_later_operation_reopens_it() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let l2 = tier(&server, "app", 1_000);
+    l2.set("k", &entry("v")).await.unwrap();
+    let clients = || -> usize {
+        let client = redis::Client::open(server.url()).unwrap();
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query(&mut client.get_connection().unwrap())
+            .unwrap();
+        list.lines().count() - 1 // less the connection asking
+    };
+    assert_eq!(clients(), 1);
+    l2.disconnect().await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while clients() != 0 {
+        assert!(Instant::now() < deadline, "the connection stayed open");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(l2.get("k").await.unwrap(), Read::Found(entry("v")));
+}

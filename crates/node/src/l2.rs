@@ -227,3 +227,17 @@ pub fn l2_clear<'env>(env: &'env Env, store: &L2Handle, namespace: String) -> Re
         tier.clear(&namespace).await.map_err(l2_error)
     })
 }
+
+/// Closes the tier's connection once the operations under way are done; a later operation
+/// opens a new one.
+#[napi(
+    ts_args_type = "store: ExternalObject<RedisTier>",
+    ts_return_type = "Promise<void>"
+)]
+pub fn l2_disconnect<'env>(env: &'env Env, store: &L2Handle) -> Result<Object<'env>> {
+    let tier = Arc::clone(store);
+    settle(env, async move {
+        tier.disconnect().await;
+        Ok(())
+    })
+}
