@@ -706,3 +706,18 @@ describe('factory ctx', () => {
     expect(graced).toBeUndefined()
   })
 })
+
+describe('stats of concurrent getOrSet', () => {
+  it('one caller runs the factory (a miss); those who waited for it find its value (hits)', async () => {
+    const bento = createCache()
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => bento.getOrSet({ key: 'k', factory: async () => { await sleep(30); return 'v' } })),
+    )
+    expect(results).toEqual(Array(10).fill('v'))
+    const stats = bento.getStats()
+    expect(stats.factory.runs).toBe(1)
+    expect(stats.misses).toBe(1)
+    expect(stats.hits).toBe(9)
+    expect(stats.hitRate).toBeCloseTo(0.9)
+  })
+})

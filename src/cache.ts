@@ -184,7 +184,6 @@ export class Cache {
   async #getOrSetSlow<T>(call: GetOrSetOptions<T>, stale: TierEntry | undefined): Promise<T> {
     const key = call.key
     const options = this.defaults.withCall(call)
-    this.counters.misses++
     for (;;) {
       const running = this.#runs.get(key)
       if (!running) return this.#runFactory(call, options, stale)
@@ -199,6 +198,7 @@ export class Cache {
       if (call.forceFresh !== true && this.l1) {
         const value = this.l1.get(key)
         if (value !== MISS && value !== STALE) {
+          this.counters.hits++
           this.events.hit(key, value)
           return value as T
         }
@@ -222,6 +222,7 @@ export class Cache {
       if (remote?.fresh) {
         this.#backfill(key, remote)
         run.release()
+        this.counters.hits++
         this.events.hit(key, remote.value, false, 'l2')
         return remote.value as T
       }
@@ -239,6 +240,8 @@ export class Cache {
     // As bentocache, a background refresh is not shown the value it replaces.
     const ctx = new FactoryContext(stale && !background ? { value: stale.value } : undefined, write)
 
+    // A miss: no tier had a fresh value, so this call's value comes from the factory.
+    this.counters.misses++
     this.counters.factoryRuns++
     const work = this.#produce(key, call.factory, ctx, write, options, background)
     work.then(run.release, run.release)

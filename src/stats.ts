@@ -2,11 +2,14 @@ import type { L1StatsOut } from '../index.js'
 
 /** A reading of a store's counters, from `getStats()`. */
 export interface CacheStats {
-  /** Reads (`get`, `getOrSet`) answered with a fresh value. */
+  /**
+   * Reads (`get`, `getOrSet`) answered with a fresh value from a tier — for `getOrSet`,
+   * including callers that waited for another caller's factory and then found its value.
+   */
   hits: number
   /** Reads answered with a stale value, by grace. */
   staleHits: number
-  /** Reads that found no usable value. */
+  /** Reads that found no usable value (for `getOrSet`: calls that ran the factory). */
   misses: number
   /** `(hits + staleHits) / (hits + staleHits + misses)`; 0 before any read. */
   hitRate: number
