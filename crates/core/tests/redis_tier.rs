@@ -16,7 +16,13 @@ struct Server {
 }
 
 impl Server {
+    /// A plain server on a free port, or `None` (outside CI) without `redis-server`.
     fn start() -> Option<Server> {
+        Server::start_with(|_, port| vec!["--port".into(), port.to_string()])
+    }
+
+    /// A server whose port options `args` gives, from its data directory and a free port.
+    fn start_with(args: impl FnOnce(&std::path::Path, u16) -> Vec<String>) -> Option<Server> {
         if Command::new("redis-server")
             .arg("--version")
             .output()
@@ -37,18 +43,11 @@ impl Server {
         let dir = std::env::temp_dir().join(format!("rustocache-redis-{port}"));
         std::fs::create_dir_all(&dir).unwrap();
         let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(args(&dir, port))
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(&dir)
+            .current_dir(&dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -266,98 +265,62 @@ async fn a_tier_can_be_built_while_redis_is_down() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rediss_urls_connect_over_tls() {
-    if Command::new("redis-server")
-        .arg("--version")
-        .output()
-        .is_err()
-        || Command::new("openssl").arg("version").output().is_err()
-    {
+    if Command::new("openssl").arg("version").output().is_err() {
         assert!(
             std::env::var_os("CI").is_none(),
-            "redis-server and openssl are needed under CI"
+            "openssl is needed under CI"
         );
         return;
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = std::env::temp_dir().join(format!("rustocache-tls-{port}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-        ])
-        .args(["-keyout", "key.pem", "-out", "cert.pem"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "openssl: {}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    let mut child = Command::new("redis-server")
-        .args([
+    // A self-signed certificate, made in the server's directory before it starts.
+    let Some(server) = Server::start_with(|dir, port| {
+        let made = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+            ])
+            .args(["-keyout", "key.pem", "-out", "cert.pem"])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            made.status.success(),
+            "openssl: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        [
             "--port",
             "0",
             "--tls-port",
             &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .args([
             "--tls-cert-file",
             "cert.pem",
             "--tls-key-file",
             "key.pem",
-            "--tls-ca-cert-file",
-            "cert.pem",
-            "--tls-auth-clients",
-            "no",
-        ])
-        .current_dir(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "redis-server (TLS) did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // A self-signed certificate: `#insecure` skips its verification (and only that).
+        ]
+        .into_iter()
+        .chain(["--tls-ca-cert-file", "cert.pem", "--tls-auth-clients", "no"])
+        .map(String::from)
+        .collect()
+    }) else {
+        return;
+    };
+    // `#insecure` skips the verification of the self-signed certificate (and only that).
     let l2 = RedisTier::new(RedisConfig {
-        endpoint: Endpoint::Single(format!("rediss://127.0.0.1:{port}/#insecure")),
+        endpoint: Endpoint::Single(format!("rediss://127.0.0.1:{}/#insecure", server.port)),
         prefix: "tls".into(),
         timeout: Duration::from_secs(2),
     })
     .unwrap();
-    let outcome = async {
-        l2.set("k", &entry("secret")).await?;
-        l2.get("k").await
-    }
-    .await;
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(outcome.unwrap(), Read::Found(entry("secret")));
+    l2.set("k", &entry("secret")).await.unwrap();
+    assert_eq!(l2.get("k").await.unwrap(), Read::Found(entry("secret")));
 }
 
 #[tokio::test(flavor = "multi_thread")]
