@@ -483,6 +483,18 @@ fn read_of(bytes: Option<Vec<u8>>) -> Read {
     }
 }
 
+/// Escapes the glob characters of a SCAN MATCH pattern.
+fn glob_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::cluster_slot;
@@ -499,16 +511,4 @@ mod tests {
         assert_eq!(cluster_slot(b"foo{}bar"), cluster_slot(b"foo{}bar"));
         assert_ne!(cluster_slot(b"foo{}bar"), cluster_slot(b""));
     }
-}
-
-/// Escapes the glob characters of a SCAN MATCH pattern.
-fn glob_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
