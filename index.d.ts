@@ -69,9 +69,6 @@ export declare function l1Expire(store: L1Handle, key: string): boolean
  */
 export declare function l1Get(store: L1Handle, key: string): string | number | null | undefined
 
-/** Whether an entry, fresh or stale, exists. */
-export declare function l1Has(store: L1Handle, key: string): boolean
-
 /** Limits of an in-memory store; each is optional. */
 export interface L1Limits {
   /** Most entries held at once. */
@@ -87,9 +84,6 @@ export declare function l1Namespace(store: L1Handle, name: string): L1Handle
 
 /** The whole entry if alive (fresh or stale), without counting a lookup. */
 export declare function l1Peek(store: L1Handle, key: string): EntrySnapshot | null
-
-/** Applies pending evictions and expirations now. */
-export declare function l1RunPendingTasks(store: L1Handle): void
 
 /**
  * Stores serialized text fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer.

@@ -773,17 +773,15 @@ if (
   }
 }
 
-const { l1Clear, l1Create, l1Delete, l1DeleteMany, l1Expire, l1Get, l1Has, l1Namespace, l1Peek, l1RunPendingTasks, l1Set, l1SetSlot, l1Stats, l1TakeFreedSlots, l2Clear, l2Create, l2DeleteMany, l2Disconnect, l2Expire, l2GetMany, l2SetMany } = nativeBinding
+const { l1Clear, l1Create, l1Delete, l1DeleteMany, l1Expire, l1Get, l1Namespace, l1Peek, l1Set, l1SetSlot, l1Stats, l1TakeFreedSlots, l2Clear, l2Create, l2DeleteMany, l2Disconnect, l2Expire, l2GetMany, l2SetMany } = nativeBinding
 export { l1Clear }
 export { l1Create }
 export { l1Delete }
 export { l1DeleteMany }
 export { l1Expire }
 export { l1Get }
-export { l1Has }
 export { l1Namespace }
 export { l1Peek }
-export { l1RunPendingTasks }
 export { l1Set }
 export { l1SetSlot }
 export { l1Stats }

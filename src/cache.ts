@@ -316,16 +316,31 @@ export class Cache {
   }
 
   /** Writes one entry to both tiers and tells listeners. A negative ttl removes the key. */
-  async #write(key: string, value: unknown, options: ResolvedOptions, write: WriteOptions) {
-    const { ttl, grace, tags } = write
-    if (ttl !== null && ttl < 0) {
-      this.l1?.delete(key)
-      if (this.l2) await this.#l2Delete([key], options)
-    } else {
-      this.l1?.set(key, value, ttl, grace, tags)
-      if (this.l2 && !write.skipL2Write) await this.#l2Set([{ key, value, ttl, grace, tags }], options)
+  #write(key: string, value: unknown, options: ResolvedOptions, write: WriteOptions): Promise<void> {
+    return this.#writeAll([{ key, value, ttl: write.ttl, grace: write.grace, tags: write.tags }], options, write.skipL2Write)
+  }
+
+  /**
+   * Writes entries to the L1, then to the L2 in one round trip, and tells listeners. An
+   * entry with a negative ttl removes its key from both tiers instead.
+   */
+  async #writeAll(writes: RemoteWrite[], options: ResolvedOptions, skipL2Write: boolean) {
+    const kept: RemoteWrite[] = []
+    const removed: string[] = []
+    for (const write of writes) {
+      if (write.ttl !== null && write.ttl < 0) {
+        this.l1?.delete(write.key)
+        removed.push(write.key)
+      } else {
+        this.l1?.set(write.key, write.value, write.ttl, write.grace, write.tags)
+        kept.push(write)
+      }
     }
-    this.events.written(key, value)
+    if (this.l2) {
+      if (removed.length > 0) await this.#l2Delete(removed, options)
+      if (kept.length > 0 && !skipL2Write) await this.#l2Set(kept, options)
+    }
+    for (const { key, value } of writes) this.events.written(key, value)
   }
 
   /**
@@ -503,20 +518,14 @@ export class Cache {
 
   /** Stores several values: each in the L1, all in one L2 round trip. Resolves `true`. */
   async setMany<T>(options: SetManyOptions<T>): Promise<boolean> {
+    const shared = this.defaults.withCall(options)
     const writes = options.items.map((item) => {
       const key = toKey(item.key)
       if (item.value === undefined) throw new UndefinedValueError(key)
-      const resolved = this.defaults.withCall(options).withCall(item)
+      const resolved = shared.withCall(item)
       return { key, value: item.value as unknown, ttl: resolved.ttl, grace: resolved.grace, tags: item.tags ?? options.tags ?? [] }
     })
-    for (const { key, value, ttl, grace, tags } of writes) {
-      if (ttl !== null && ttl < 0) this.l1?.delete(key)
-      else this.l1?.set(key, value, ttl, grace, tags)
-    }
-    if (this.l2 && options.skipL2Write !== true) {
-      await this.#l2Set(writes.filter((w) => w.ttl === null || w.ttl >= 0), this.defaults)
-    }
-    for (const { key, value } of writes) this.events.written(key, value)
+    await this.#writeAll(writes, shared, options.skipL2Write === true)
     return true
   }
 

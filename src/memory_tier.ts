@@ -4,7 +4,6 @@ import {
   l1DeleteMany,
   l1Expire,
   l1Get,
-  l1Has,
   l1Namespace,
   l1Peek,
   l1Set,
@@ -13,8 +12,7 @@ import {
   type L1Handle,
   type L1StatsOut,
 } from '../index.js'
-import { SerializationError } from './errors.js'
-import type { Serializer } from './serializer.js'
+import { serializeValue, type Serializer } from './serializer.js'
 import { SlotTable } from './slot_table.js'
 
 /** What `get` returns when the key holds only a stale entry. */
@@ -74,7 +72,7 @@ export class MemoryTier {
    * holds nothing.
    */
   set(key: string, value: unknown, ttl: number | null, grace: number, tags?: string[]): boolean {
-    if (this.serializer) return l1Set(this.handle, key, this.#encode(key, value), ttl, grace, tags)
+    if (this.serializer) return l1Set(this.handle, key, serializeValue(this.serializer, key, value), ttl, grace, tags)
     const slot = this.slots!.alloc(value)
     try {
       return l1SetSlot(this.handle, key, slot, ttl, grace, tags)
@@ -91,10 +89,6 @@ export class MemoryTier {
   setSerialized(key: string, value: unknown, text: string, ttl: number | null, grace: number, tags?: string[]): boolean {
     if (this.serializer) return l1Set(this.handle, key, text, ttl, grace, tags)
     return this.set(key, value, ttl, grace, tags)
-  }
-
-  has(key: string): boolean {
-    return l1Has(this.handle, key)
   }
 
   delete(key: string): boolean {
@@ -116,17 +110,6 @@ export class MemoryTier {
 
   stats(): L1StatsOut {
     return l1Stats(this.handle)
-  }
-
-  #encode(key: string, value: unknown): string {
-    let text: unknown
-    try {
-      text = this.serializer!.serialize(value)
-    } catch (cause) {
-      throw new SerializationError(key, cause)
-    }
-    if (typeof text !== 'string') throw new SerializationError(key)
-    return text
   }
 
   #decode(raw: string | number): unknown {

@@ -9,8 +9,7 @@ import {
   type L2Reads,
   type RedisTier,
 } from '../index.js'
-import { SerializationError } from './errors.js'
-import type { Serializer } from './serializer.js'
+import { serializeValue, type Serializer } from './serializer.js'
 import { WriteRetryQueue } from './write_retry_queue.js'
 import type { TierEntry } from './memory_tier.js'
 
@@ -117,7 +116,7 @@ export class RemoteTier {
     const now = Date.now()
     const items = writes.map(({ key, value, ttl, grace, tags }) => ({
       key: this.namespacePrefix + key,
-      value: this.#encode(key, value),
+      value: serializeValue(this.serializer, key, value),
       logicalExpiresAt: ttl === null ? undefined : now + ttl,
       ttl: ttl === null ? undefined : ttl + grace,
       tags,
@@ -161,17 +160,6 @@ export class RemoteTier {
   /** Removes this namespace's keys (all of the tier's for the root). */
   clear(): Promise<void> {
     return l2Clear(this.handle, this.namespacePrefix)
-  }
-
-  #encode(key: string, value: unknown): string {
-    let text: unknown
-    try {
-      text = this.serializer.serialize(value)
-    } catch (cause) {
-      throw new SerializationError(key, cause)
-    }
-    if (typeof text !== 'string') throw new SerializationError(key)
-    return text
   }
 
   /** The `i`-th read of a batch. */

@@ -429,11 +429,6 @@ impl RedisTier {
         }
         Ok(())
     }
-
-    /// Checks the connection with a PING.
-    pub async fn ping(&self) -> Result<(), L2Error> {
-        self.query::<String>(&redis::cmd("PING")).await.map(|_| ())
-    }
 }
 
 /// The Redis Cluster hash slot of a key: CRC16 (XMODEM) of the key, or of its `{hash tag}`

@@ -157,12 +157,6 @@ fn store_entry(
     }
 }
 
-/// Whether an entry, fresh or stale, exists.
-#[napi(catch_unwind, ts_args_type = "store: L1Handle, key: string")]
-pub fn l1_has(store: L1Ref, key: Key) -> bool {
-    store.has(key.as_str(), now_ms())
-}
-
 /// Removes an entry; tells whether there was one.
 #[napi(catch_unwind, ts_args_type = "store: L1Handle, key: string")]
 pub fn l1_delete(store: L1Ref, key: Key) -> bool {
@@ -191,12 +185,6 @@ pub fn l1_clear(store: L1Ref) {
 #[napi(catch_unwind, ts_args_type = "store: L1Handle")]
 pub fn l1_take_freed_slots(store: L1Ref) -> Vec<u32> {
     store.store().take_freed_slots()
-}
-
-/// Applies pending evictions and expirations now.
-#[napi(catch_unwind, ts_args_type = "store: L1Handle")]
-pub fn l1_run_pending_tasks(store: L1Ref) {
-    store.store().run_pending_tasks()
 }
 
 /// Counters and sizes, exact as of this call.
