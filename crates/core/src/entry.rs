@@ -46,6 +46,9 @@ pub struct Entry {
     pub physical_expires_at: Option<u64>,
     /// The entry's tags.
     pub tags: Box<[Box<str>]>,
+    /// From when a hit should start an eager refresh, in ms since the epoch; [`NEVER`] for
+    /// no eager refresh, or once a caller has claimed it (see [`Entry::claim_refresh`]).
+    refresh_at: AtomicU64,
 }
 
 /// The logical expiry of an entry that never turns stale.
@@ -75,7 +78,41 @@ impl Entry {
             logical_expires_at: AtomicU64::new(logical.unwrap_or(NEVER)),
             physical_expires_at: logical.map(|at| at.saturating_add(grace_ms)),
             tags: tags.into_iter().map(String::into_boxed_str).collect(),
+            refresh_at: AtomicU64::new(NEVER),
         }
+    }
+
+    /// This entry, due for an eager refresh `in_ms` after its creation (a fraction of its
+    /// ttl, computed by the caller). An entry that never turns stale is never refreshed.
+    ///
+    /// ```
+    /// use rustocache_core::entry::{Entry, Value};
+    /// let e = Entry::new(Value::text("1"), 1_000, Some(100), 0, vec![]).refreshed_after(80);
+    /// assert!(!e.claim_refresh(1_079));
+    /// assert!(e.claim_refresh(1_080));   // the first caller past the threshold claims it
+    /// assert!(!e.claim_refresh(1_081));  // and only that one
+    /// ```
+    pub fn refreshed_after(self, in_ms: u64) -> Self {
+        if self.logical_expires_at().is_some() {
+            self.refresh_at
+                .store(self.created_at.saturating_add(in_ms), Relaxed);
+        }
+        self
+    }
+
+    /// Whether this call, at `now`, is the one that starts the entry's eager refresh: true
+    /// once, for the first caller at or past the threshold (an atomic swap, so concurrent
+    /// readers cannot both win); false when the entry has none, or it was claimed already.
+    #[inline]
+    pub fn claim_refresh(&self, now: u64) -> bool {
+        // NEVER is past any clock reading: an entry without eager refresh costs one load.
+        now >= self.refresh_at.load(Relaxed) && self.refresh_at.swap(NEVER, Relaxed) != NEVER
+    }
+
+    /// When the entry is due for an eager refresh, in ms since the epoch; `None` when it has
+    /// none or it was claimed.
+    pub fn refresh_at(&self) -> Option<u64> {
+        Some(self.refresh_at.load(Relaxed)).filter(|&at| at != NEVER)
     }
 
     /// Whether the entry is still fresh (logically unexpired) at `now`.
@@ -117,5 +154,35 @@ impl Entry {
     /// The bytes of the value and tags alone.
     pub fn weight_without_key(&self) -> u64 {
         self.value.weight() + self.tags.iter().map(|t| t.len() as u64).sum::<u64>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn concurrent_readers_past_the_threshold_claim_one_refresh() {
+        let entry =
+            Arc::new(Entry::new(Value::text("v"), 0, Some(100), 0, vec![]).refreshed_after(80));
+        let winners: usize = (0..8)
+            .map(|_| {
+                let entry = Arc::clone(&entry);
+                std::thread::spawn(move || (0..1_000).filter(|_| entry.claim_refresh(90)).count())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|thread| thread.join().unwrap())
+            .sum();
+        assert_eq!(winners, 1);
+        assert_eq!(entry.refresh_at(), None);
+    }
+
+    #[test]
+    fn an_entry_without_a_ttl_is_never_refreshed() {
+        let entry = Entry::new(Value::text("v"), 0, None, 0, vec![]).refreshed_after(10);
+        assert_eq!(entry.refresh_at(), None);
+        assert!(!entry.claim_refresh(u64::MAX - 1));
     }
 }

@@ -1,17 +1,50 @@
 //! The store's read index: every live entry by key, with the bytes they weigh.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::entry::Entry;
 use crate::hashing::KeyHasher;
 
 /// Entries by key. The total weight is kept up to date by every change, so that the store
-/// can tell at once whether it holds more than its limits.
+/// can tell at once whether it holds more than its limits; so is the set of keys under each
+/// tag, so that invalidating a tag costs the entries it has, not a scan of the store.
+/// Untagged entries cost the tag index nothing.
 #[derive(Default)]
 pub(crate) struct Index {
     map: HashMap<Arc<str>, Arc<Entry>, KeyHasher>,
     bytes: u64,
+    by_tag: HashMap<Box<str>, HashSet<Arc<str>, KeyHasher>, KeyHasher>,
+}
+
+/// Files `key` under each of `entry`'s tags.
+fn tag(
+    by_tag: &mut HashMap<Box<str>, HashSet<Arc<str>, KeyHasher>, KeyHasher>,
+    key: &Arc<str>,
+    entry: &Entry,
+) {
+    for tag in entry.tags.iter() {
+        by_tag
+            .entry(tag.clone())
+            .or_default()
+            .insert(Arc::clone(key));
+    }
+}
+
+/// Takes `key` out of each of `entry`'s tags, dropping tags left empty.
+fn untag(
+    by_tag: &mut HashMap<Box<str>, HashSet<Arc<str>, KeyHasher>, KeyHasher>,
+    key: &str,
+    entry: &Entry,
+) {
+    for tag in entry.tags.iter() {
+        if let Some(keys) = by_tag.get_mut(tag) {
+            keys.remove(key);
+            if keys.is_empty() {
+                by_tag.remove(tag);
+            }
+        }
+    }
 }
 
 impl Index {
@@ -28,8 +61,16 @@ impl Index {
     pub(crate) fn insert(&mut self, key: Arc<str>, entry: Arc<Entry>) {
         let key_bytes = key.len() as u64;
         let added = key_bytes + entry.weight_without_key();
-        if let Some(old) = self.map.insert(key, entry) {
+        let tagged = !entry.tags.is_empty();
+        let new = tagged.then(|| Arc::clone(&entry));
+        if let Some(old) = self.map.insert(Arc::clone(&key), entry) {
             self.bytes -= key_bytes + old.weight_without_key();
+            if !old.tags.is_empty() {
+                untag(&mut self.by_tag, &key, &old);
+            }
+        }
+        if let Some(new) = new {
+            tag(&mut self.by_tag, &key, &new);
         }
         self.bytes += added;
     }
@@ -37,26 +78,35 @@ impl Index {
     pub(crate) fn remove(&mut self, key: &str) -> Option<Arc<Entry>> {
         let (key, entry) = self.map.remove_entry(key)?;
         self.bytes -= entry.weight(&key);
+        if !entry.tags.is_empty() {
+            untag(&mut self.by_tag, &key, &entry);
+        }
         Some(entry)
     }
 
-    /// Removes `key` only if it still holds `entry` (and not a newer entry).
-    pub(crate) fn remove_if_same(&mut self, key: &str, entry: &Arc<Entry>) {
-        if self
+    /// Removes `key` only if it still holds `entry` (and not a newer entry); tells whether
+    /// it did.
+    pub(crate) fn remove_if_same(&mut self, key: &str, entry: &Arc<Entry>) -> bool {
+        let same = self
             .map
             .get(key)
-            .is_some_and(|held| Arc::ptr_eq(held, entry))
-        {
+            .is_some_and(|held| Arc::ptr_eq(held, entry));
+        if same {
             self.remove(key);
         }
+        same
     }
 
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str, &Entry) -> bool) {
         let mut bytes = self.bytes;
+        let by_tag = &mut self.by_tag;
         self.map.retain(|key, entry| {
             let kept = keep(key, entry);
             if !kept {
                 bytes -= entry.weight(key);
+                if !entry.tags.is_empty() {
+                    untag(by_tag, key, entry);
+                }
             }
             kept
         });
@@ -65,7 +115,19 @@ impl Index {
 
     pub(crate) fn clear(&mut self) {
         self.map.clear();
+        self.by_tag.clear();
         self.bytes = 0;
+    }
+
+    /// The keys of the entries carrying any of `tags`.
+    pub(crate) fn tagged(&self, tags: &[&str]) -> Vec<Arc<str>> {
+        let mut keys: HashSet<Arc<str>, KeyHasher> = HashSet::default();
+        for tag in tags {
+            if let Some(tagged) = self.by_tag.get(*tag) {
+                keys.extend(tagged.iter().cloned());
+            }
+        }
+        keys.into_iter().collect()
     }
 
     pub(crate) fn len(&self) -> u64 {

@@ -2,8 +2,8 @@
 //!
 //! A read is served from the store's index; what the eviction policy must learn from it
 //! (that the key was used) is only recorded here, in a small buffer. A full buffer is
-//! handed to one background thread that replays it against the policy (moka), so the
-//! ~130 ns moka spends per recorded access is not spent on the caller's thread.
+//! handed to one background thread that replays it against the policy, so the policy's
+//! lock and bookkeeping are not on the reader's path.
 //!
 //! Like Caffeine's read buffers, this one is lossy: when the replay thread falls behind,
 //! whole batches are dropped. The policy then sees a sample of the reads rather than all of
@@ -12,21 +12,20 @@
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, OnceLock};
 
-use moka::sync::Cache;
 use parking_lot::Mutex;
 
-use crate::entry::Entry;
-use crate::hashing::KeyHasher;
-
-/// The eviction policy of a store: a moka cache holding the same entries as the index.
-pub(crate) type Policy = Cache<Arc<str>, Arc<Entry>, KeyHasher>;
+/// What replays a batch of reads: a store's policy.
+pub(crate) trait Replay: Send + Sync {
+    /// Tells the policy that `keys` were read, in that order.
+    fn replay(&self, keys: &[Arc<str>]);
+}
 
 /// Reads recorded before a batch is handed over.
 const BATCH: usize = 128;
 /// Batches waiting for the replay thread, across all stores, before new ones are dropped.
 const QUEUED_BATCHES: usize = 256;
 
-type Batch = (Policy, Vec<Arc<str>>);
+type Batch = (Arc<dyn Replay>, Vec<Arc<str>>);
 
 /// The replay thread's queue, started on first use; `None` if no thread could be started,
 /// in which case batches are replayed on the caller's thread.
@@ -38,20 +37,14 @@ fn replay_thread() -> Option<&'static SyncSender<Batch>> {
             std::thread::Builder::new()
                 .name("rustocache-policy".into())
                 .spawn(move || {
-                    for (policy, keys) in receiver {
-                        replay(&policy, keys);
+                    for (target, keys) in receiver {
+                        target.replay(&keys);
                     }
                 })
                 .ok()
                 .map(|_| sender)
         })
         .as_ref()
-}
-
-fn replay(policy: &Policy, keys: Vec<Arc<str>>) {
-    for key in keys {
-        policy.get(&*key);
-    }
 }
 
 /// The reads of one store not yet replayed against its policy.
@@ -66,10 +59,11 @@ impl ReadBuffer {
         }
     }
 
-    /// Records a read of `key`; every [`BATCH`] reads, hands them to the replay thread.
-    /// Returns whether a batch was dropped because the thread had fallen behind.
+    /// Records a read of `key`; every [`BATCH`] reads, hands them to the replay thread
+    /// for `target`. Returns whether a batch was dropped because the thread had fallen
+    /// behind.
     #[inline]
-    pub(crate) fn record(&self, key: Arc<str>, policy: &Policy) -> bool {
+    pub(crate) fn record<T: Replay + 'static>(&self, key: Arc<str>, target: &Arc<T>) -> bool {
         let mut keys = self.keys.lock();
         keys.push(key);
         if keys.len() < BATCH {
@@ -79,19 +73,20 @@ impl ReadBuffer {
         drop(keys);
         match replay_thread() {
             Some(thread) => matches!(
-                thread.try_send((policy.clone(), batch)),
+                thread.try_send((Arc::clone(target) as Arc<dyn Replay>, batch)),
                 Err(TrySendError::Full(_))
             ),
             None => {
-                replay(policy, batch);
+                target.replay(&batch);
                 false
             }
         }
     }
 
-    /// Replays the pending reads on the caller's thread.
-    pub(crate) fn flush(&self, policy: &Policy) {
-        let batch = std::mem::take(&mut *self.keys.lock());
-        replay(policy, batch);
+    /// Hands the reads not yet sent to `apply`, in order, on the caller's thread.
+    pub(crate) fn drain(&self, apply: impl FnMut(&Arc<str>)) {
+        let mut keys = self.keys.lock();
+        keys.iter().for_each(apply);
+        keys.clear();
     }
 }

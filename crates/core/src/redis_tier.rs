@@ -48,8 +48,12 @@ pub enum L2Error {
     Timeout,
     /// The connection failed or Redis answered with an error.
     Redis(String),
-    /// The configuration cannot work (a malformed URL, no cluster nodes).
+    /// The configuration cannot work (a malformed URL, no cluster nodes, a directory the
+    /// file tier cannot write).
     Config(String),
+    /// The file tier's embedded store failed (a disk error, another process's lock held
+    /// too long).
+    Store(String),
 }
 
 impl std::fmt::Display for L2Error {
@@ -57,7 +61,8 @@ impl std::fmt::Display for L2Error {
         match self {
             L2Error::Timeout => write!(f, "Redis did not answer in time"),
             L2Error::Redis(message) => write!(f, "Redis error: {message}"),
-            L2Error::Config(message) => write!(f, "invalid Redis configuration: {message}"),
+            L2Error::Config(message) => write!(f, "invalid L2 configuration: {message}"),
+            L2Error::Store(message) => write!(f, "file store error: {message}"),
         }
     }
 }
@@ -149,6 +154,17 @@ impl RedisTier {
     /// The Redis key of `key`.
     pub fn redis_key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
+    }
+
+    /// The Redis set of the keys written with `tag`, so that `delete_tagged` removes them
+    /// without a scan. It lives as long as the longest-lived entry added to it.
+    fn tag_key(&self, tag: &str) -> String {
+        format!("{}__rc:tag:{tag}", self.prefix)
+    }
+
+    /// The Redis hash of tag invalidations: field `<kind>:<tag>`, value the time in ms.
+    fn invalidations_key(&self) -> String {
+        format!("{}__rc:tag-invalidations", self.prefix)
     }
 
     /// The connection, opened if there is none. Both kinds are cheap handles to one
@@ -254,6 +270,15 @@ impl RedisTier {
         &self,
         keys: impl Iterator<Item = &'k str>,
     ) -> Result<Vec<Vec<usize>>, L2Error> {
+        let keys: Vec<String> = keys.map(|key| self.redis_key(key)).collect();
+        self.raw_slot_groups(keys.iter().map(String::as_str)).await
+    }
+
+    /// As [`Self::slot_groups`], for Redis keys (prefix included).
+    async fn raw_slot_groups<'k>(
+        &self,
+        keys: impl Iterator<Item = &'k str>,
+    ) -> Result<Vec<Vec<usize>>, L2Error> {
         let keys: Vec<&str> = keys.collect();
         if keys.is_empty() {
             return Ok(Vec::new());
@@ -265,7 +290,7 @@ impl RedisTier {
             std::collections::BTreeMap::new();
         for (i, key) in keys.iter().enumerate() {
             groups
-                .entry(cluster_slot(self.redis_key(key).as_bytes()))
+                .entry(cluster_slot(key.as_bytes()))
                 .or_default()
                 .push(i);
         }
@@ -300,21 +325,116 @@ impl RedisTier {
                 }
                 pipe
             })
+            .chain(self.tag_pipelines(items).await?)
             .collect();
         try_join_all(pipes.iter().map(|pipe| self.query_pipeline::<()>(pipe))).await?;
         Ok(())
     }
 
+    /// The pipelines (one per slot) that file tagged entries under their tags: SADD, then
+    /// a TTL reaching at least the entry's physical expiry (none if the entry has none).
+    async fn tag_pipelines(&self, items: &[(String, WireEntry)]) -> Result<Vec<Pipeline>, L2Error> {
+        let now = crate::clock::now_ms();
+        let filings: Vec<(String, String, Option<u64>)> = items
+            .iter()
+            .flat_map(|(key, entry)| {
+                let ttl = entry
+                    .physical_expires_at
+                    .map(|at| at.saturating_sub(now).max(1));
+                entry
+                    .tags
+                    .iter()
+                    .map(move |tag| (self.tag_key(tag), self.redis_key(key), ttl))
+            })
+            .collect();
+        let groups = self
+            .raw_slot_groups(filings.iter().map(|(set, _, _)| set.as_str()))
+            .await?;
+        Ok(groups
+            .iter()
+            .map(|group| {
+                let mut pipe = redis::pipe();
+                for &i in group {
+                    let (set, member, ttl) = &filings[i];
+                    pipe.cmd("SADD").arg(set).arg(member).ignore();
+                    match ttl {
+                        Some(ms) => {
+                            pipe.cmd("PEXPIRE").arg(set).arg(ms).arg("NX").ignore();
+                            pipe.cmd("PEXPIRE").arg(set).arg(ms).arg("GT").ignore();
+                        }
+                        None => {
+                            pipe.cmd("PERSIST").arg(set).ignore();
+                        }
+                    }
+                }
+                pipe
+            })
+            .collect())
+    }
+
+    /// Removes every entry filed under any of `tags` (and the tags' sets); tells how many
+    /// entries existed.
+    pub async fn delete_tagged(&self, tags: &[String]) -> Result<u64, L2Error> {
+        let sets: Vec<String> = tags.iter().map(|tag| self.tag_key(tag)).collect();
+        let commands: Vec<Cmd> = sets
+            .iter()
+            .map(|set| redis::cmd("SMEMBERS").arg(set).clone())
+            .collect();
+        let members: Vec<Vec<String>> =
+            try_join_all(commands.iter().map(|cmd| self.query(cmd))).await?;
+        let mut keys: Vec<String> = members.into_iter().flatten().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let removed = self.unlink(&keys).await?;
+        self.unlink(&sets).await?;
+        Ok(removed)
+    }
+
+    /// Records that `tags` were invalidated at `at` (ms since the epoch); `kind` tells how
+    /// (`"delete"` or `"expire"`). Readers on every node compare it with entries' creation
+    /// times, so that an entry computed before the invalidation and written after it is
+    /// still refused.
+    pub async fn record_invalidations(
+        &self,
+        kind: &str,
+        tags: &[String],
+        at: u64,
+    ) -> Result<(), L2Error> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let mut hset = redis::cmd("HSET");
+        hset.arg(self.invalidations_key());
+        for tag in tags {
+            hset.arg(format!("{kind}:{tag}")).arg(at);
+        }
+        self.query::<u64>(&hset).await.map(|_| ())
+    }
+
+    /// Every recorded invalidation: (`kind:tag`, at).
+    pub async fn invalidations(&self) -> Result<Vec<(String, u64)>, L2Error> {
+        self.query(redis::cmd("HGETALL").arg(self.invalidations_key()))
+            .await
+    }
+
     /// Removes `keys`; tells how many existed.
     pub async fn delete_many(&self, keys: &[String]) -> Result<u64, L2Error> {
-        let groups = self.slot_groups(keys.iter().map(String::as_str)).await?;
+        let keys: Vec<String> = keys.iter().map(|key| self.redis_key(key)).collect();
+        self.unlink(&keys).await
+    }
+
+    /// Removes Redis keys (prefix included); tells how many existed.
+    async fn unlink(&self, keys: &[String]) -> Result<u64, L2Error> {
+        let groups = self
+            .raw_slot_groups(keys.iter().map(String::as_str))
+            .await?;
         let pipes: Vec<Pipeline> = groups
             .iter()
             .map(|group| {
                 // One UNLINK per key: a multi-key UNLINK would cross slots on a cluster.
                 let mut pipe = redis::pipe();
                 for &i in group {
-                    pipe.cmd("UNLINK").arg(self.redis_key(&keys[i]));
+                    pipe.cmd("UNLINK").arg(&keys[i]);
                 }
                 pipe
             })

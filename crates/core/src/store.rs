@@ -4,27 +4,26 @@
 //!
 //! - the **index**, a plain hash map behind a read-write lock, answers every lookup
 //!   (tens of nanoseconds);
-//! - the **policy**, a [moka] cache, decides what to evict (TinyLFU admission over an LRU,
-//!   bounded by count or by bytes) and when entries physically expire. It learns about
-//!   reads in batches, from a [`ReadBuffer`], off the reader's thread, as Caffeine does.
+//! - the **policy**, a [`WTinyLfu`], decides what to evict (W-TinyLFU, bounded by count or
+//!   by bytes) and when entries physically expire. It learns about reads in batches, from
+//!   a [`ReadBuffer`], off the reader's thread, as Caffeine does; about writes at once.
 //!
-//! Writes go to both; an entry the policy evicts or expires is removed from the index by
-//! moka's eviction listener, unless the index already holds a newer entry for the key.
+//! Every change to the entries is made to both under the index's write lock, with the
+//! policy's lock taken inside it, so an entry the policy evicts or expires leaves the index
+//! in the same step and the limits hold for readers at once. The replay thread takes the
+//! policy's lock alone to apply reads (which never add entries), and the index's first
+//! when it finds entries due to expire: the two locks are always taken in that order.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use moka::notification::RemovalCause;
-use moka::sync::Cache;
-use moka::Expiry;
 use parking_lot::{Mutex, RwLock};
 
 use crate::clock::now_ms;
 use crate::entry::{Entry, Value};
 use crate::error::CoreError;
-use crate::hashing::KeyHasher;
 use crate::index::Index;
-use crate::read_buffer::{Policy, ReadBuffer};
+use crate::policy::{Cause, Removed, WTinyLfu};
+use crate::read_buffer::{ReadBuffer, Replay};
 use crate::stats::{L1Counters, L1Stats};
 
 /// Limits of an L1 store. `None` means no limit of that kind.
@@ -49,47 +48,111 @@ pub enum Lookup {
     Stale(Arc<Entry>),
 }
 
-/// Tells moka when each entry physically expires: at the end of its grace period.
-struct GraceExpiry;
+/// How the policy weighs an entry, from the limits.
+#[derive(Debug, Clone, Copy)]
+enum Weigher {
+    /// Each entry weighs 1 (`maxItems` alone, or no limit).
+    One,
+    /// An entry weighs its bytes (`maxSize`).
+    Bytes,
+    /// An entry weighs its bytes, and at least this (`maxSize / maxItems`, both limits).
+    BytesAtLeast(u64),
+}
 
-impl GraceExpiry {
-    fn remaining(entry: &Entry) -> Option<Duration> {
-        entry
-            .physical_expires_at
-            .map(|at| Duration::from_millis(at.saturating_sub(now_ms())))
+impl Weigher {
+    fn weigh(self, key: &str, entry: &Entry) -> u64 {
+        match self {
+            Weigher::One => 1,
+            Weigher::Bytes => entry.weight(key),
+            Weigher::BytesAtLeast(floor) => entry.weight(key).max(floor),
+        }
     }
 }
 
-impl Expiry<Arc<str>, Arc<Entry>> for GraceExpiry {
-    fn expire_after_create(
-        &self,
-        _: &Arc<str>,
-        entry: &Arc<Entry>,
-        _: Instant,
-    ) -> Option<Duration> {
-        Self::remaining(entry)
+/// What the store's caller and its replay thread share.
+struct Shared {
+    index: RwLock<Index>,
+    policy: Mutex<WTinyLfu<Arc<Entry>>>,
+    counters: L1Counters,
+    freed_slots: Mutex<Vec<u32>>,
+    evictions: Mutex<EvictionLog>,
+}
+
+impl Shared {
+    /// Applies what left the policy to the index, the counters, the eviction log and the
+    /// freed slots. The caller holds both locks.
+    fn settle(&self, index: &mut Index, policy: &mut WTinyLfu<Arc<Entry>>) {
+        let mut log = None;
+        let mut freed = None;
+        for Removed { key, value, cause } in policy.take_removed() {
+            let reason = match cause {
+                Cause::Size => {
+                    L1Counters::bump(&self.counters.evictions);
+                    Some(Eviction::Size)
+                }
+                Cause::Expired => {
+                    L1Counters::bump(&self.counters.expirations);
+                    Some(Eviction::Expired)
+                }
+                // The index already holds the newer value, or no longer holds the key.
+                Cause::Replaced | Cause::Explicit => None,
+            };
+            // Only what readers lose is reported, not an older version of a key.
+            if let Some(reason) = reason {
+                if index.remove_if_same(&key, &value) {
+                    log.get_or_insert_with(|| self.evictions.lock())
+                        .record(&key, reason);
+                }
+            }
+            if let Value::Slot(slot) = value.value {
+                freed
+                    .get_or_insert_with(|| self.freed_slots.lock())
+                    .push(slot);
+            }
+        }
     }
 
-    fn expire_after_update(
-        &self,
-        _: &Arc<str>,
-        entry: &Arc<Entry>,
-        _: Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        Self::remaining(entry)
+    /// Expires the entries due at `now`, in both structures.
+    fn expire(&self, now: u64) {
+        let mut index = self.index.write();
+        let mut policy = self.policy.lock();
+        policy.expire(now);
+        self.settle(&mut index, &mut policy);
+    }
+
+    /// Whether some entry may be due to expire at `now` (a cheap check).
+    fn expiry_due(&self, now: u64) -> bool {
+        self.policy
+            .lock()
+            .next_deadline()
+            .is_some_and(|at| at <= now)
+    }
+}
+
+impl Replay for Shared {
+    fn replay(&self, keys: &[Arc<str>]) {
+        let next_deadline = {
+            let mut policy = self.policy.lock();
+            keys.iter().for_each(|key| policy.record_read(key));
+            policy.next_deadline()
+        };
+        let now = now_ms();
+        if next_deadline.is_some_and(|at| at <= now) {
+            self.expire(now);
+        }
     }
 }
 
 /// An in-memory cache tier.
 pub struct L1Store {
-    index: Arc<RwLock<Index>>,
-    policy: Policy,
+    shared: Arc<Shared>,
     reads: ReadBuffer,
-    counters: Arc<L1Counters>,
-    freed_slots: Arc<Mutex<Vec<u32>>>,
+    /// Whether the policy evicts, and so wants to hear of reads.
+    bounded: bool,
+    weigher: Weigher,
     max_entry_size: Option<u64>,
-    limits: L1Config,
+    /// The limits the store was built with.
+    config: L1Config,
 }
 
 impl L1Store {
@@ -109,97 +172,73 @@ impl L1Store {
                 )));
             }
         }
-
-        let counters = Arc::new(L1Counters::default());
-        let freed_slots = Arc::new(Mutex::new(Vec::new()));
-        let index = Arc::new(RwLock::new(Index::default()));
-        let mut builder = Cache::builder()
-            .expire_after(GraceExpiry)
-            .support_invalidation_closures()
-            .eviction_listener({
-                let counters = Arc::clone(&counters);
-                let freed_slots = Arc::clone(&freed_slots);
-                let index = Arc::clone(&index);
-                move |key: Arc<Arc<str>>, entry: Arc<Entry>, cause| {
-                    match cause {
-                        RemovalCause::Size => L1Counters::bump(&counters.evictions),
-                        RemovalCause::Expired => L1Counters::bump(&counters.expirations),
-                        RemovalCause::Explicit | RemovalCause::Replaced => {}
-                    }
-                    if cause != RemovalCause::Replaced {
-                        index.write().remove_if_same(&key, &entry);
-                    }
-                    if let Value::Slot(slot) = entry.value {
-                        freed_slots.lock().push(slot);
-                    }
-                }
-            });
-
-        builder = match (config.max_items, config.max_size) {
-            (Some(items), None) => builder.max_capacity(items),
-            (None, Some(bytes)) => builder
-                .max_capacity(bytes)
-                .weigher(|key: &Arc<str>, entry: &Arc<Entry>| clamp_u32(entry.weight(key))),
+        let (capacity, weigher) = match (config.max_items, config.max_size) {
+            (Some(items), None) => (Some(items), Weigher::One),
+            (None, Some(bytes)) => (Some(bytes), Weigher::Bytes),
             (Some(items), Some(bytes)) => {
-                let floor = bytes.div_ceil(items);
-                builder
-                    .max_capacity(bytes)
-                    .weigher(move |key: &Arc<str>, entry: &Arc<Entry>| {
-                        clamp_u32(entry.weight(key).max(floor))
-                    })
+                (Some(bytes), Weigher::BytesAtLeast(bytes.div_ceil(items)))
             }
-            (None, None) => builder,
+            (None, None) => (None, Weigher::One),
         };
-
+        let policy = WTinyLfu::new(capacity, config.max_items);
         Ok(L1Store {
-            index,
-            policy: builder.build_with_hasher(KeyHasher::default()),
+            shared: Arc::new(Shared {
+                index: RwLock::new(Index::default()),
+                policy: Mutex::new(policy),
+                counters: L1Counters::default(),
+                freed_slots: Mutex::new(Vec::new()),
+                evictions: Mutex::new(EvictionLog::default()),
+            }),
             reads: ReadBuffer::new(),
-            counters,
-            freed_slots,
+            bounded: capacity.is_some(),
+            weigher,
             max_entry_size: config.max_entry_size,
-            limits: config,
+            config,
         })
+    }
+
+    /// The limits the store was built with.
+    pub fn config(&self) -> L1Config {
+        self.config
     }
 
     /// Looks `key` up at time `now` (ms since the epoch) and counts the outcome.
     ///
-    /// Misses are recorded for the policy too: TinyLFU admits a new key on the frequency
-    /// of its past requests, found or not.
+    /// A hit is recorded for the policy, which learns of it later, off this thread. A miss
+    /// is not: the write that usually follows it counts as the key's use.
     #[inline]
     pub fn get(&self, key: &str, now: u64) -> Lookup {
         let found = self
+            .shared
             .index
             .read()
             .get_key_value(key)
             .map(|(k, e)| (Arc::clone(k), Arc::clone(e)));
-        let (recorded, lookup) = match found {
+        let (key, lookup) = match found {
             Some((key, entry)) if entry.is_alive(now) => {
                 if entry.is_fresh(now) {
-                    L1Counters::bump(&self.counters.hits);
+                    L1Counters::bump(&self.shared.counters.hits);
                     (key, Lookup::Fresh(entry))
                 } else {
-                    L1Counters::bump(&self.counters.stale_hits);
+                    L1Counters::bump(&self.shared.counters.stale_hits);
                     (key, Lookup::Stale(entry))
                 }
             }
-            found => {
-                L1Counters::bump(&self.counters.misses);
-                (
-                    found.map_or_else(|| Arc::from(key), |(key, _)| key),
-                    Lookup::Miss,
-                )
+            _ => {
+                L1Counters::bump(&self.shared.counters.misses);
+                return Lookup::Miss;
             }
         };
-        if self.reads.record(recorded, &self.policy) {
-            L1Counters::bump(&self.counters.dropped_reads);
+        if self.bounded && self.reads.record(key, &self.shared) {
+            L1Counters::bump(&self.shared.counters.dropped_reads);
         }
         lookup
     }
 
     /// The entry under `key` if it is still alive at `now`, without counting a lookup.
     pub fn peek(&self, key: &str, now: u64) -> Option<Arc<Entry>> {
-        self.index
+        self.shared
+            .index
             .read()
             .get(key)
             .filter(|entry| entry.is_alive(now))
@@ -215,31 +254,32 @@ impl L1Store {
         if let Some(limit) = self.max_entry_size {
             let size = entry.weight(key);
             if size > limit {
-                L1Counters::bump(&self.counters.rejected);
+                L1Counters::bump(&self.shared.counters.rejected);
                 self.delete(key);
                 if let Value::Slot(slot) = entry.value {
-                    self.freed_slots.lock().push(slot);
+                    self.shared.freed_slots.lock().push(slot);
                 }
                 return Err(CoreError::EntryTooLarge { size, limit });
             }
         }
-        L1Counters::bump(&self.counters.writes);
+        L1Counters::bump(&self.shared.counters.writes);
+        let weight = self.weigher.weigh(key, &entry);
+        let (now, expires_at) = (entry.created_at, entry.physical_expires_at);
         let key: Arc<str> = Arc::from(key);
         let entry = Arc::new(entry);
-        // The index first: the policy may evict the entry at once (TinyLFU admission), and
-        // its listener must then find it in the index to remove it.
-        let over_limits = {
-            let mut index = self.index.write();
-            index.insert(Arc::clone(&key), Arc::clone(&entry));
-            self.limits.max_items.is_some_and(|max| index.len() > max)
-                || self.limits.max_size.is_some_and(|max| index.bytes() > max)
-        };
-        self.policy.insert(key, entry);
-        // moka evicts in batches; past a limit, evict now, so the limits hold for readers,
-        // after telling the policy about the reads it has not seen yet.
-        if over_limits {
-            self.run_pending_tasks();
+        let mut index = self.shared.index.write();
+        index.insert(Arc::clone(&key), Arc::clone(&entry));
+        let mut policy = self.shared.policy.lock();
+        // The policy hears of the reads not yet handed over before this write, so that it
+        // sees requests in the order they came (what it decides depends on it: a hit
+        // counted late can cost a key its place). A batch already with the replay thread
+        // may still come late.
+        self.reads.drain(|key| policy.record_read(key));
+        policy.insert(key, entry, weight, expires_at);
+        if policy.next_deadline().is_some_and(|at| at <= now) {
+            policy.expire(now);
         }
+        self.shared.settle(&mut index, &mut policy);
         Ok(())
     }
 
@@ -250,9 +290,21 @@ impl L1Store {
 
     /// Removes the entry under `key`; tells whether there was one.
     pub fn delete(&self, key: &str) -> bool {
-        let removed = self.index.write().remove(key);
-        self.policy.invalidate(key);
-        removed.is_some()
+        let removed = {
+            let mut index = self.shared.index.write();
+            let removed = index.remove(key);
+            self.shared.policy.lock().remove(key);
+            removed
+        };
+        match removed {
+            Some(entry) => {
+                if let Value::Slot(slot) = entry.value {
+                    self.shared.freed_slots.lock().push(slot);
+                }
+                true
+            }
+            None => false,
+        }
     }
 
     /// Turns the entry under `key` stale at `now`, keeping it for grace; tells whether
@@ -267,50 +319,116 @@ impl L1Store {
         }
     }
 
+    /// Removes every entry carrying any of `tags`; returns how many were removed.
+    pub fn delete_tagged(&self, tags: &[&str]) -> usize {
+        let keys = self.shared.index.read().tagged(tags);
+        keys.iter().filter(|key| self.delete(key)).count()
+    }
+
+    /// Turns every entry carrying any of `tags` stale at `now`, keeping it for grace;
+    /// returns how many there were.
+    pub fn expire_tagged(&self, tags: &[&str], now: u64) -> usize {
+        let keys = self.shared.index.read().tagged(tags);
+        keys.iter().filter(|key| self.expire(key, now)).count()
+    }
+
     /// Removes every entry.
     pub fn clear(&self) {
-        self.index.write().clear();
-        self.policy.invalidate_all();
+        let mut index = self.shared.index.write();
+        index.clear();
+        let mut policy = self.shared.policy.lock();
+        policy.clear();
+        self.shared.settle(&mut index, &mut policy);
     }
 
     /// Removes every entry whose key starts with `prefix` (a namespace's entries).
-    /// Reads stop seeing them at once; the memory is reclaimed in the background.
     pub fn clear_prefix(&self, prefix: &str) {
-        self.index.write().retain(|key, _| !key.starts_with(prefix));
-        let prefix = prefix.to_owned();
-        // Cannot fail: the policy is built with support_invalidation_closures.
-        let _ = self
-            .policy
-            .invalidate_entries_if(move |key, _| key.starts_with(&prefix));
+        let mut index = self.shared.index.write();
+        index.retain(|key, _| !key.starts_with(prefix));
+        let mut policy = self.shared.policy.lock();
+        policy.retain(|key| !key.starts_with(prefix));
+        self.shared.settle(&mut index, &mut policy);
+    }
+
+    /// Starts (or stops) keeping the keys the policy evicts or expires, for
+    /// [`Self::take_evictions`]. Off by default: a store nobody asks costs nothing.
+    pub fn report_evictions(&self, on: bool) {
+        let mut log = self.shared.evictions.lock();
+        log.enabled = on;
+        if !on {
+            log.evicted.clear();
+        }
+    }
+
+    /// The keys evicted (over a limit) or expired (past ttl and grace) since the last call,
+    /// oldest first, and how many were not kept because the log was full. Entries due to
+    /// expire are expired first, so a caller polling this hears of them on time.
+    pub fn take_evictions(&self) -> (Vec<(Arc<str>, Eviction)>, u64) {
+        let now = now_ms();
+        if self.shared.expiry_due(now) {
+            self.shared.expire(now);
+        }
+        let mut log = self.shared.evictions.lock();
+        (
+            std::mem::take(&mut log.evicted),
+            std::mem::take(&mut log.dropped),
+        )
     }
 
     /// Slots of `serialize: false` values whose entries have left the store since the
     /// last call; the host may release and reuse them.
     pub fn take_freed_slots(&self) -> Vec<u32> {
-        std::mem::take(&mut *self.freed_slots.lock())
+        std::mem::take(&mut *self.shared.freed_slots.lock())
     }
 
-    /// Replays pending reads and applies pending evictions, expirations and invalidations
-    /// now rather than in the background; counts and sizes are exact afterwards.
+    /// Replays pending reads and expires the entries due now, rather than in the
+    /// background; counts and sizes are exact afterwards.
     pub fn run_pending_tasks(&self) {
-        self.reads.flush(&self.policy);
-        self.policy.run_pending_tasks();
+        let mut index = self.shared.index.write();
+        let mut policy = self.shared.policy.lock();
+        self.reads.drain(|key| policy.record_read(key));
+        policy.expire(now_ms());
+        self.shared.settle(&mut index, &mut policy);
     }
 
-    /// A reading of the counters, after applying pending maintenance and dropping the
-    /// entries past their physical expiry (moka's timer wheel only sees them a second or
-    /// so late).
+    /// A reading of the counters, after applying pending reads and expiries.
     pub fn stats(&self) -> L1Stats {
         self.run_pending_tasks();
-        let now = now_ms();
-        let mut index = self.index.write();
-        index.retain(|_, entry| entry.is_alive(now));
-        self.counters.read(index.len(), index.bytes())
+        let index = self.shared.index.read();
+        self.shared.counters.read(index.len(), index.bytes())
     }
 }
 
-fn clamp_u32(n: u64) -> u32 {
-    n.min(u32::MAX as u64) as u32
+/// Why an entry left the store without being deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Eviction {
+    /// Evicted to stay within `max_items` / `max_size`.
+    Size,
+    /// Past its ttl and grace.
+    Expired,
+}
+
+/// Most evictions kept between two [`L1Store::take_evictions`]; more are only counted.
+const MAX_LOGGED_EVICTIONS: usize = 10_000;
+
+#[derive(Default)]
+struct EvictionLog {
+    enabled: bool,
+    evicted: Vec<(Arc<str>, Eviction)>,
+    dropped: u64,
+}
+
+impl EvictionLog {
+    fn record(&mut self, key: &Arc<str>, reason: Eviction) {
+        if !self.enabled {
+            return;
+        }
+        if self.evicted.len() < MAX_LOGGED_EVICTIONS {
+            self.evicted.push((Arc::clone(key), reason));
+        } else {
+            self.dropped += 1;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -513,6 +631,102 @@ mod tests {
             .filter(|i| store.has(&format!("k{i}"), now))
             .count();
         assert!(readable <= 20, "{readable} keys readable");
+    }
+
+    fn tagged(s: &str, now: u64, tags: &[&str]) -> Entry {
+        let tags = tags.iter().map(|t| t.to_string()).collect();
+        Entry::new(Value::text(s), now, None, 60_000, tags)
+    }
+
+    #[test]
+    fn delete_tagged_removes_exactly_the_entries_under_a_tag() {
+        let store = L1Store::new(L1Config::default()).unwrap();
+        let now = now_ms();
+        store.set("a", tagged("1", now, &["x", "y"])).unwrap();
+        store.set("b", tagged("2", now, &["y"])).unwrap();
+        store.set("c", tagged("3", now, &["z"])).unwrap();
+        store.set("d", tagged("4", now, &[])).unwrap();
+        // Rewritten without the tag: no longer under it.
+        store.set("e", tagged("5", now, &["y"])).unwrap();
+        store.set("e", tagged("6", now, &["z"])).unwrap();
+        assert_eq!(store.delete_tagged(&["y", "absent"]), 2);
+        let alive: Vec<_> = ["a", "b", "c", "d", "e"]
+            .into_iter()
+            .filter(|k| store.has(k, now))
+            .collect();
+        assert_eq!(alive, ["c", "d", "e"]);
+        assert_eq!(store.delete_tagged(&["x", "y"]), 0);
+        store.delete("c");
+        assert_eq!(store.delete_tagged(&["z"]), 1);
+    }
+
+    #[test]
+    fn expire_tagged_keeps_entries_for_grace() {
+        let store = L1Store::new(L1Config::default()).unwrap();
+        let now = now_ms();
+        store.set("a", tagged("1", now, &["x"])).unwrap();
+        store.set("b", tagged("2", now, &["w"])).unwrap();
+        assert_eq!(store.expire_tagged(&["x"], now), 1);
+        assert!(matches!(store.get("a", now), Lookup::Stale(_)));
+        assert!(matches!(store.get("b", now), Lookup::Fresh(_)));
+    }
+
+    #[test]
+    fn tags_follow_evictions_and_clears() {
+        let (store, now) = filled(10, 0);
+        for i in 0..200 {
+            store
+                .set(&format!("k{i}"), tagged("v", now, &["t"]))
+                .unwrap();
+        }
+        store.run_pending_tasks();
+        let held = store.stats().entries as usize;
+        assert_eq!(store.delete_tagged(&["t"]), held);
+        store.set("p:1", tagged("v", now, &["t"])).unwrap();
+        store.set("q:1", tagged("v", now, &["t"])).unwrap();
+        store.clear_prefix("p:");
+        assert_eq!(store.delete_tagged(&["t"]), 1);
+        store.set("r", tagged("v", now, &["t"])).unwrap();
+        store.clear();
+        assert_eq!(store.delete_tagged(&["t"]), 0);
+    }
+
+    #[test]
+    fn evictions_are_reported_only_when_asked() {
+        let store = L1Store::new(L1Config {
+            max_items: Some(10),
+            ..Default::default()
+        })
+        .unwrap();
+        let now = now_ms();
+        for i in 0..20 {
+            store
+                .set(&format!("quiet{i}"), text("v", now, None, 0))
+                .unwrap();
+        }
+        store.run_pending_tasks();
+        assert!(store.take_evictions().0.is_empty());
+        store.report_evictions(true);
+        for i in 0..40 {
+            store
+                .set(&format!("k{i}"), text("v", now, None, 0))
+                .unwrap();
+        }
+        store.run_pending_tasks();
+        let (evicted, dropped) = store.take_evictions();
+        assert_eq!(dropped, 0);
+        assert!(evicted.len() >= 30, "{} evictions", evicted.len());
+        assert!(evicted
+            .iter()
+            .all(|(key, why)| *why == Eviction::Size && !store.has(key, now)));
+        // Deletes are not evictions.
+        let present = (0..40)
+            .flat_map(|i| [format!("k{i}"), format!("quiet{i}")])
+            .find(|k| store.has(k, now))
+            .unwrap();
+        store.delete(&present);
+        store.run_pending_tasks();
+        assert!(store.take_evictions().0.is_empty());
     }
 
     #[test]

@@ -2,95 +2,13 @@
 //! test and stopped after it. Without `redis-server` on the PATH the tests say so and pass,
 //! except under CI (`CI` set), where they fail: CI installs Redis.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::time::{Duration, Instant};
 
 use rustocache_core::envelope::{EnvelopeError, WireEntry};
 use rustocache_core::redis_tier::{Endpoint, L2Error, Read, RedisConfig, RedisTier};
-
-struct Server {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Server {
-    /// A plain server on a free port, or `None` (outside CI) without `redis-server`.
-    fn start() -> Option<Server> {
-        Server::start_with(|_, port| vec!["--port".into(), port.to_string()])
-    }
-
-    /// A server whose port options `args` gives, from its data directory and a free port.
-    fn start_with(args: impl FnOnce(&std::path::Path, u16) -> Vec<String>) -> Option<Server> {
-        if Command::new("redis-server")
-            .arg("--version")
-            .output()
-            .is_err()
-        {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "redis-server is not installed, and CI must run these tests"
-            );
-            eprintln!("redis-server not found: skipping");
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = std::env::temp_dir().join(format!("rustocache-redis-{port}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let child = Command::new("redis-server")
-            .args(args(&dir, port))
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&dir)
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Server { child, port, dir };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(server)
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn signal(&self, signal: &str) {
-        Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-    }
-
-    fn raw(&self, args: &[&[u8]]) {
-        let client = redis::Client::open(self.url()).unwrap();
-        let mut conn = client.get_connection().unwrap();
-        let mut cmd = redis::cmd(std::str::from_utf8(args[0]).unwrap());
-        for arg in &args[1..] {
-            cmd.arg(*arg);
-        }
-        cmd.query::<redis::Value>(&mut conn).unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.signal("-CONT");
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use support::Server;
 
 fn tier(server: &Server, prefix: &str, timeout_ms: u64) -> RedisTier {
     RedisTier::new(RedisConfig {
@@ -220,7 +138,15 @@ async fn a_server_that_stops_answering_times_out_and_recovers() {
         return;
     };
     let l2 = tier(&server, "app", 200);
-    l2.set("k", &entry("v")).await.unwrap();
+    // The first call also connects, which can outlast 200 ms on a slow machine (valgrind).
+    let mut written = l2.set("k", &entry("v")).await;
+    for _ in 0..50 {
+        if written.is_ok() {
+            break;
+        }
+        written = l2.set("k", &entry("v")).await;
+    }
+    written.unwrap();
     server.signal("-STOP");
     let started = Instant::now();
     assert_eq!(l2.get("k").await, Err(L2Error::Timeout));
@@ -238,11 +164,7 @@ async fn a_server_that_stops_answering_times_out_and_recovers() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tier_can_be_built_while_redis_is_down() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     let l2 = RedisTier::new(RedisConfig {
         endpoint: Endpoint::Single(format!("redis://127.0.0.1:{port}")),
         prefix: String::new(),
@@ -261,60 +183,20 @@ async fn a_tier_can_be_built_while_redis_is_down() {
         }),
         Err(L2Error::Config(_))
     ));
+    // The connection attempt still running in the background is left to finish: a runtime
+    // shut down under it loses its memory, which the leak check (scripts/leak_check.sh)
+    // would report. The addon's runtime lives as long as the process, so only tests end so.
+    drop(l2);
+    tokio::time::sleep(Duration::from_millis(500)).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rediss_urls_connect_over_tls() {
-    if Command::new("openssl").arg("version").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "openssl is needed under CI"
-        );
-        return;
-    }
-    // A self-signed certificate, made in the server's directory before it starts.
-    let Some(server) = Server::start_with(|dir, port| {
-        let made = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=127.0.0.1",
-            ])
-            .args(["-keyout", "key.pem", "-out", "cert.pem"])
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            made.status.success(),
-            "openssl: {}",
-            String::from_utf8_lossy(&made.stderr)
-        );
-        [
-            "--port",
-            "0",
-            "--tls-port",
-            &port.to_string(),
-            "--tls-cert-file",
-            "cert.pem",
-            "--tls-key-file",
-            "key.pem",
-        ]
-        .into_iter()
-        .chain(["--tls-ca-cert-file", "cert.pem", "--tls-auth-clients", "no"])
-        .map(String::from)
-        .collect()
-    }) else {
+    let Some(server) = Server::start_tls() else {
         return;
     };
-    // `#insecure` skips the verification of the self-signed certificate (and only that).
     let l2 = RedisTier::new(RedisConfig {
-        endpoint: Endpoint::Single(format!("rediss://127.0.0.1:{}/#insecure", server.port)),
+        endpoint: Endpoint::Single(server.tls_url()),
         prefix: "tls".into(),
         timeout: Duration::from_secs(2),
     })
