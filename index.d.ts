@@ -8,6 +8,15 @@ export type L1Handle = { readonly __brand: 'L1Handle' }
 /** The Redis (L2) tier held by the Rust engine, as an opaque external. */
 export type RedisTier = { readonly __brand: 'RedisTier' }
 
+/** An L2 tier of either backend (Redis, or a file on disk): every `l2*` function takes it. */
+export type L2Tier = RedisTier
+
+/** A bus on Redis pub/sub held by the Rust engine, as an opaque external. */
+export type RedisBus = { readonly __brand: 'RedisBus' }
+
+/** What a bus message says happened to its keys (to its tags, for the `ByTag` kinds). */
+export type BusKind = 'set' | 'delete' | 'expire' | 'clear' | 'deleteByTag' | 'expireByTag'
+
 export declare class ExternalObject<T> {
   readonly '': {
     readonly '': unique symbol
@@ -22,6 +31,87 @@ export declare class ExternalObject<T> {
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/** A bus with a fresh random id; connects on first use. */
+export declare function busCreate(options: BusOptions): ExternalObject<RedisBus>
+
+/**
+ * Stops the subscription — its callback is released at once, so it no longer keeps the
+ * process alive — and closes the bus's connections once queued messages are sent.
+ */
+export declare function busDisconnect(bus: ExternalObject<RedisBus>): Promise<void>
+
+/**
+ * What the subscriber reports: `message` (a frame from another process: `kind`, `store`,
+ * `namespace`, `keys`, `sender`), `gap` (messages `expected` to `got` - 1 of `sender` were
+ * lost), `unreadable` (a message that is not ours to read: `reason`), `lost` (the
+ * subscription dropped; reconnecting) and `resubscribed` (back, having missed whatever was
+ * sent meanwhile). After `gap`, `lost` or `resubscribed`, the local L1 may be stale.
+ */
+export interface BusEventObject {
+  type: 'message' | 'gap' | 'unreadable' | 'lost' | 'resubscribed'
+  kind?: BusKind
+  store?: string
+  namespace?: string
+  keys?: Array<string>
+  /** When it happened at the sender, in ms since the epoch. */
+  at?: number
+  /** The publishing bus's id, in hex (as `busId` gives it). */
+  sender?: string
+  /** Sequence numbers: the first one lost, and the one that arrived instead. */
+  expected?: number
+  got?: number
+  reason?: string
+}
+
+/** The bus's id, in hex: the `sender` of what it publishes. */
+export declare function busId(bus: ExternalObject<RedisBus>): string
+
+/** Where and how the bus connects. */
+export interface BusOptions {
+  /** A `redis://` or `rediss://` URL (for a cluster, any node's). */
+  url: string
+  /** The pub/sub channel, the same for every process of one cache. */
+  channel: string
+  /**
+   * Longest a publish may take, in ms; also the subscriber's wait to (re)subscribe and
+   * for a heartbeat's answer.
+   */
+  timeout: number
+}
+
+/** A message to publish. */
+export interface BusPublication {
+  kind: BusKind
+  /** The cache store concerned. */
+  store: string
+  /** The namespace within the store; empty for none. */
+  namespace: string
+  /** The keys concerned; for `deleteByTag` and `expireByTag`, the tags. */
+  keys: Array<string>
+  /** When it happened, in ms since the epoch. */
+  at: number
+}
+
+/**
+ * Publishes a message; rejects (`[timeout] ...`, `[redis] ...`, `[config] ...` for one too
+ * large) if it was not sent within the timeout.
+ */
+export declare function busPublish(bus: ExternalObject<RedisBus>, message: BusPublication): Promise<void>
+
+/**
+ * Makes the next frame skip `count` sequence numbers, so that subscribers notice that many
+ * messages lost (dropped by the facade's retry queue before they could be sent).
+ */
+export declare function busSkip(bus: ExternalObject<RedisBus>, count: number): void
+
+/**
+ * Subscribes: `callback` gets one object per event until `busDisconnect`. Resolves once
+ * subscribed; if the first attempt fails, rejects, yet keeps trying and reports
+ * `resubscribed` when it makes it. Throws if the bus already has a subscription. A
+ * callback that throws is an uncaught exception, as an event listener's would be.
+ */
+export declare function busSubscribe(bus: ExternalObject<RedisBus>, callback: (event: BusEventObject) => void): Promise<void>
 
 /** A full entry, for the paths that need more than the value (grace, events). */
 export interface EntrySnapshot {
@@ -39,17 +129,64 @@ export interface EntrySnapshot {
   tags: Array<string>
 }
 
+/** Keys that left the store by eviction or expiry, in columns. */
+export interface Evictions {
+  /** The keys, relative to the namespace asked (its prefix removed). */
+  keys: Array<string>
+  /** Per key: `true` past its ttl and grace, `false` evicted over a limit. */
+  expired: Array<boolean>
+  /** Evictions not kept because too many piled up between two calls. */
+  dropped: number
+}
+
+/**
+ * A file tier: opens (creating if need be) the database in `directory` now, so that a
+ * directory that cannot be written fails here, with a `[config]` error.
+ */
+export declare function fileCreate(options: FileOptions): ExternalObject<L2Tier>
+
+/** Where the file tier keeps its database, and how often it prunes. */
+export interface FileOptions {
+  /** The directory of the database; created if missing. */
+  directory: string
+  /** Key prefix; empty for none. */
+  prefix: string
+  /** ms between two prunings of expired entries; `null` never. */
+  pruneInterval?: number
+}
+
+/**
+ * Counts a file tier's rows and checks its database's integrity (reads the whole file: not
+ * for a hot path). Rejects for a Redis tier.
+ */
+export declare function fileReport(store: ExternalObject<L2Tier>): Promise<FileReport>
+
+/** What a file tier's database holds, for diagnostics and tests. */
+export interface FileReport {
+  /** Entries on disk, expired ones not yet pruned included. */
+  entries: number
+  /** Of them, the ones past their physical expiry. */
+  expired: number
+  /** SQLite's integrity check: `"ok"`, or what is wrong. */
+  integrity: string
+}
+
 /** Removes the namespace's entries, nested namespaces included. */
 export declare function l1Clear(store: L1Handle): void
 
 /**
  * A store with the given limits, seen through its root namespace `prefix`.
  *
+ * With `shared`, the store is the process-wide one of that name (see
+ * `rustocache_core::registry`): every thread of the process (every worker thread) that
+ * creates a store with the same name gets the same store, built with the first one's
+ * limits; other limits are refused. Only serialized values may go into it.
+ *
  * JavaScript holds the namespace as an opaque handle and passes it to the `l1*`
  * functions: free functions over an external cost about half of what class methods cost
  * at the boundary (measured), and `l1Get` is the hot path of every cache hit.
  */
-export declare function l1Create(limits: L1Limits, prefix: string): L1Handle
+export declare function l1Create(limits: L1Limits, prefix: string, shared?: string | undefined | null): L1Handle
 
 /** Removes an entry; tells whether there was one. */
 export declare function l1Delete(store: L1Handle, key: string): boolean
@@ -57,8 +194,20 @@ export declare function l1Delete(store: L1Handle, key: string): boolean
 /** Removes entries; tells how many there were. */
 export declare function l1DeleteMany(store: L1Handle, keys: string[]): number
 
+/**
+ * Removes the entries carrying any of `tags`, in every namespace of the store (the facade
+ * qualifies tags with their namespace); tells how many there were.
+ */
+export declare function l1DeleteTagged(store: L1Handle, tags: string[]): number
+
 /** Turns an entry stale now, keeping it for grace; tells whether there was one. */
 export declare function l1Expire(store: L1Handle, key: string): boolean
+
+/**
+ * Turns the entries carrying any of `tags` stale now, keeping them for grace; tells how
+ * many there were.
+ */
+export declare function l1ExpireTagged(store: L1Handle, tags: string[]): number
 
 /**
  * The hot path of every cache hit: the value if the entry is fresh, `null` if it is only
@@ -68,6 +217,15 @@ export declare function l1Expire(store: L1Handle, key: string): boolean
  * runs after the generated registrations, replaces it with the raw [`l1_get`] below.
  */
 export declare function l1Get(store: L1Handle, key: string): string | number | null | undefined
+
+/**
+ * The hot path of `getOrSet`'s hits: as `l1Get`, except that for a fresh entry past its
+ * eager-refresh threshold the first caller gets `false`: it has claimed the refresh, and
+ * asks for the entry in full (`l1Peek`). Later callers get the value, as from `l1Get`.
+ *
+ * Replaced by the raw [`l1_get_or_claim_refresh`], as `l1Get` is.
+ */
+export declare function l1GetOrClaimRefresh(store: L1Handle, key: string): string | number | false | null | undefined
 
 /** Limits of an in-memory store; each is optional. */
 export interface L1Limits {
@@ -85,19 +243,23 @@ export declare function l1Namespace(store: L1Handle, name: string): L1Handle
 /** The whole entry if alive (fresh or stale), without counting a lookup. */
 export declare function l1Peek(store: L1Handle, key: string): EntrySnapshot | null
 
+/** Starts or stops keeping evicted keys for `l1TakeEvictions` (off until asked). */
+export declare function l1ReportEvictions(store: L1Handle, on: boolean): void
+
 /**
- * Stores serialized text fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer.
+ * Stores serialized text fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer;
+ * with `refreshIn`, a `getOrSet` hit from `refreshIn` ms on starts an eager refresh.
  * Returns `false` when the entry exceeds `maxEntrySize`: it was refused and the key now
  * holds nothing, as bentocache (lru-cache) does.
  */
-export declare function l1Set(store: L1Handle, key: string, text: string, ttl: number | null, grace: number, tags?: string[] | null): boolean
+export declare function l1Set(store: L1Handle, key: string, text: string, ttl: number | null, grace: number, tags?: string[] | null, refreshIn?: number | null): boolean
 
 /**
  * As `l1Set`, for a value the host keeps by reference in slot `slot` (`serialize: false`).
  * A separate function rather than one taking `string | number`: telling the two apart
  * through napi-rs's `Either` builds an error message for every number.
  */
-export declare function l1SetSlot(store: L1Handle, key: string, slot: number, ttl: number | null, grace: number, tags?: string[] | null): boolean
+export declare function l1SetSlot(store: L1Handle, key: string, slot: number, ttl: number | null, grace: number, tags?: string[] | null, refreshIn?: number | null): boolean
 
 /** Counters and sizes, exact as of this call. */
 export declare function l1Stats(store: L1Handle): L1StatsOut
@@ -115,6 +277,9 @@ export interface L1StatsOut {
   bytes: number
 }
 
+/** The keys evicted or expired since the last call, oldest first. */
+export declare function l1TakeEvictions(store: L1Handle): Evictions
+
 /** Slots of `serialize: false` values that left the store since the last call. */
 export declare function l1TakeFreedSlots(store: L1Handle): Array<number>
 
@@ -126,6 +291,9 @@ export declare function l2Create(options: L2Options): ExternalObject<RedisTier>
 
 /** Removes `keys`; resolves how many existed. */
 export declare function l2DeleteMany(store: ExternalObject<RedisTier>, keys: string[]): Promise<number>
+
+/** Removes the entries filed under any of `tags`; resolves how many existed. */
+export declare function l2DeleteTagged(store: ExternalObject<RedisTier>, tags: string[]): Promise<number>
 
 /**
  * Closes the tier's connection once the operations under way are done; a later operation
@@ -139,6 +307,18 @@ export declare function l2Expire(store: ExternalObject<RedisTier>, key: string):
 /** Reads `keys` in one round trip, in order. */
 export declare function l2GetMany(store: ExternalObject<RedisTier>, keys: string[]): Promise<L2Reads>
 
+/** Every recorded tag invalidation. */
+export declare function l2Invalidations(store: ExternalObject<RedisTier>): Promise<L2Invalidations>
+
+/**
+ * Recorded tag invalidations, in columns: `fields[i]` (`delete:<tag>` or `expire:<tag>`)
+ * happened at `at[i]` (ms since the epoch).
+ */
+export interface L2Invalidations {
+  fields: Array<string>
+  at: Array<number>
+}
+
 /** Where and how the tier connects. */
 export interface L2Options {
   /** A `redis://` URL, for one server. */
@@ -150,6 +330,12 @@ export interface L2Options {
   /** Longest an operation may take, in ms. */
   timeout: number
 }
+
+/**
+ * Removes the entries past their physical expiry; resolves how many (always 0 on Redis,
+ * which drops them by itself).
+ */
+export declare function l2Prune(store: ExternalObject<L2Tier>): Promise<number>
 
 /**
  * What a batch of reads found, in columns: one JS object per batch, not per key (building
@@ -172,6 +358,9 @@ export interface L2Reads {
   unreadable?: Array<string | undefined | null>
 }
 
+/** Records that `tags` were invalidated (`kind`: `"delete"` or `"expire"`) at `at` ms. */
+export declare function l2RecordInvalidations(store: ExternalObject<RedisTier>, kind: 'delete' | 'expire', tags: string[], at: number): Promise<void>
+
 /** Writes entries in one round trip. */
 export declare function l2SetMany(store: ExternalObject<RedisTier>, items: L2Write[]): Promise<void>
 
@@ -185,4 +374,6 @@ export interface L2Write {
   /** ms before Redis drops it; `null` never. */
   ttl?: number
   tags?: Array<string>
+  /** When the value was computed (a factory's start), in ms since the epoch; now if absent. */
+  createdAt?: number
 }

@@ -7,3 +7,12 @@ export type L1Handle = { readonly __brand: 'L1Handle' }
 
 /** The Redis (L2) tier held by the Rust engine, as an opaque external. */
 export type RedisTier = { readonly __brand: 'RedisTier' }
+
+/** An L2 tier of either backend (Redis, or a file on disk): every `l2*` function takes it. */
+export type L2Tier = RedisTier
+
+/** A bus on Redis pub/sub held by the Rust engine, as an opaque external. */
+export type RedisBus = { readonly __brand: 'RedisBus' }
+
+/** What a bus message says happened to its keys (to its tags, for the `ByTag` kinds). */
+export type BusKind = 'set' | 'delete' | 'expire' | 'clear' | 'deleteByTag' | 'expireByTag'

@@ -10,7 +10,7 @@ use rustocache_core::CoreError;
 /// Maps an engine error to a JavaScript error whose `code` names its kind.
 pub fn core_error(err: CoreError) -> Error {
     let status = match err {
-        CoreError::InvalidOption(_) => Status::InvalidArg,
+        CoreError::InvalidOption(_) | CoreError::SharedStoreMismatch { .. } => Status::InvalidArg,
         CoreError::EntryTooLarge { .. } => Status::GenericFailure,
     };
     Error::new(status, err.to_string())
@@ -130,11 +130,18 @@ impl ToNapiValue for ValueOut {
 
 /// The outcome of a hot-path lookup, in the fewest bytes JavaScript can branch on:
 /// the value when the entry is fresh, `null` when only a stale entry exists (the facade
-/// then asks for it in full), `undefined` when there is nothing.
+/// then asks for it in full), `undefined` when there is nothing, and `false` for a fresh
+/// entry whose eager refresh this lookup claimed (the facade asks for it in full and starts
+/// the refresh).
 pub enum HitOut {
+    /// A fresh entry: its value.
     Fresh(Arc<Entry>),
+    /// Only a stale entry.
     Stale,
+    /// Nothing.
     Miss,
+    /// A fresh entry due for an eager refresh, claimed by this lookup.
+    RefreshDue,
 }
 
 impl ToNapiValue for HitOut {
@@ -143,6 +150,7 @@ impl ToNapiValue for HitOut {
             HitOut::Fresh(entry) => ValueOut::to_napi_value(env, ValueOut(entry)),
             HitOut::Stale => Null::to_napi_value(env, Null),
             HitOut::Miss => <()>::to_napi_value(env, ()),
+            HitOut::RefreshDue => bool::to_napi_value(env, false),
         }
     }
 }

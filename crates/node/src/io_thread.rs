@@ -13,6 +13,8 @@ use napi::bindgen_prelude::{Object, ToNapiValue};
 use napi::{Env, Error, Result, Status};
 use tokio::runtime::{Builder, Handle};
 
+use crate::guard::{CatchUnwind, Guarded};
+
 fn io_runtime() -> Option<&'static Handle> {
     static HANDLE: OnceLock<Option<Handle>> = OnceLock::new();
     HANDLE
@@ -28,7 +30,8 @@ fn io_runtime() -> Option<&'static Handle> {
         .as_ref()
 }
 
-/// Runs `work` on the I/O thread and returns a promise of its outcome.
+/// Runs `work` on the I/O thread and returns a promise of its outcome. A panic in `work`,
+/// or while its value is converted for JavaScript, rejects the promise (`[panic] ...`).
 pub fn settle<T, F>(env: &Env, work: F) -> Result<Object<'_>>
 where
     T: ToNapiValue + Send + 'static,
@@ -38,8 +41,8 @@ where
         .ok_or_else(|| Error::new(Status::GenericFailure, "could not start the I/O thread"))?;
     let (deferred, promise) = env.create_deferred()?;
     runtime.spawn(async move {
-        match work.await {
-            Ok(value) => deferred.resolve(move |_| Ok(value)),
+        match CatchUnwind::new(work).await {
+            Ok(value) => deferred.resolve(move |_| Ok(Guarded(value))),
             Err(err) => deferred.reject(err),
         }
     });

@@ -7,7 +7,8 @@ use napi_derive::napi;
 use rustocache_core::clock::now_ms;
 use rustocache_core::entry::{Entry, Value};
 use rustocache_core::namespace::Namespace;
-use rustocache_core::store::{L1Config, L1Store};
+use rustocache_core::registry::shared_store;
+use rustocache_core::store::{Eviction, L1Config, L1Store};
 use rustocache_core::CoreError;
 
 use crate::convert::{core_error, limit, millis, Key, ValueOut};
@@ -58,17 +59,26 @@ pub struct L1StatsOut {
 
 /// A store with the given limits, seen through its root namespace `prefix`.
 ///
+/// With `shared`, the store is the process-wide one of that name (see
+/// `rustocache_core::registry`): every thread of the process (every worker thread) that
+/// creates a store with the same name gets the same store, built with the first one's
+/// limits; other limits are refused. Only serialized values may go into it.
+///
 /// JavaScript holds the namespace as an opaque handle and passes it to the `l1*`
 /// functions: free functions over an external cost about half of what class methods cost
 /// at the boundary (measured), and `l1Get` is the hot path of every cache hit.
 #[napi(catch_unwind, ts_return_type = "L1Handle")]
-pub fn l1_create(limits: L1Limits, prefix: String) -> Result<L1Handle> {
+pub fn l1_create(limits: L1Limits, prefix: String, shared: Option<String>) -> Result<L1Handle> {
     let config = L1Config {
         max_items: limit("maxItems", limits.max_items)?,
         max_size: limit("maxSize", limits.max_size)?,
         max_entry_size: limit("maxEntrySize", limits.max_entry_size)?,
     };
-    let store = Arc::new(L1Store::new(config).map_err(core_error)?);
+    let store = match shared {
+        Some(name) => shared_store(&name, config),
+        None => L1Store::new(config).map(Arc::new),
+    }
+    .map_err(core_error)?;
     Ok(L1Handle(Namespace::root(store, &prefix)))
 }
 
@@ -96,12 +106,13 @@ pub fn l1_peek(store: L1Ref, key: Key) -> Option<EntrySnapshot> {
     })
 }
 
-/// Stores serialized text fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer.
+/// Stores serialized text fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer;
+/// with `refreshIn`, a `getOrSet` hit from `refreshIn` ms on starts an eager refresh.
 /// Returns `false` when the entry exceeds `maxEntrySize`: it was refused and the key now
 /// holds nothing, as bentocache (lru-cache) does.
 #[napi(
     catch_unwind,
-    ts_args_type = "store: L1Handle, key: string, text: string, ttl: number | null, grace: number, tags?: string[] | null"
+    ts_args_type = "store: L1Handle, key: string, text: string, ttl: number | null, grace: number, tags?: string[] | null, refreshIn?: number | null"
 )]
 pub fn l1_set(
     store: L1Ref,
@@ -110,13 +121,14 @@ pub fn l1_set(
     ttl: Option<f64>,
     grace: f64,
     tags: Option<Vec<String>>,
+    refresh_in: Option<f64>,
 ) -> Result<bool> {
+    let lifetime = Lifetime::read(ttl, grace, refresh_in)?;
     store_entry(
         &store,
         &key,
         Value::Text(text.into_boxed_str()),
-        ttl,
-        grace,
+        lifetime,
         tags,
     )
 }
@@ -126,7 +138,7 @@ pub fn l1_set(
 /// through napi-rs's `Either` builds an error message for every number.
 #[napi(
     catch_unwind,
-    ts_args_type = "store: L1Handle, key: string, slot: number, ttl: number | null, grace: number, tags?: string[] | null"
+    ts_args_type = "store: L1Handle, key: string, slot: number, ttl: number | null, grace: number, tags?: string[] | null, refreshIn?: number | null"
 )]
 pub fn l1_set_slot(
     store: L1Ref,
@@ -135,21 +147,46 @@ pub fn l1_set_slot(
     ttl: Option<f64>,
     grace: f64,
     tags: Option<Vec<String>>,
+    refresh_in: Option<f64>,
 ) -> Result<bool> {
-    store_entry(&store, &key, Value::Slot(slot), ttl, grace, tags)
+    let lifetime = Lifetime::read(ttl, grace, refresh_in)?;
+    store_entry(&store, &key, Value::Slot(slot), lifetime, tags)
+}
+
+/// An entry's lifetimes as `l1Set` receives them, checked: ms counts, finite and positive.
+struct Lifetime {
+    ttl: Option<u64>,
+    grace: u64,
+    refresh_in: Option<u64>,
+}
+
+impl Lifetime {
+    fn read(ttl: Option<f64>, grace: f64, refresh_in: Option<f64>) -> Result<Self> {
+        Ok(Lifetime {
+            ttl: ttl.map(|t| millis("ttl", t)).transpose()?,
+            grace: millis("grace", grace)?,
+            refresh_in: refresh_in.map(|t| millis("refreshIn", t)).transpose()?,
+        })
+    }
 }
 
 fn store_entry(
     store: &Namespace,
     key: &Key,
     value: Value,
-    ttl: Option<f64>,
-    grace: f64,
+    lifetime: Lifetime,
     tags: Option<Vec<String>>,
 ) -> Result<bool> {
-    let ttl = ttl.map(|t| millis("ttl", t)).transpose()?;
-    let grace = millis("grace", grace)?;
-    let entry = Entry::new(value, now_ms(), ttl, grace, tags.unwrap_or_default());
+    let mut entry = Entry::new(
+        value,
+        now_ms(),
+        lifetime.ttl,
+        lifetime.grace,
+        tags.unwrap_or_default(),
+    );
+    if let Some(refresh_in) = lifetime.refresh_in {
+        entry = entry.refreshed_after(refresh_in);
+    }
     match store.set(key.as_str(), entry) {
         Ok(()) => Ok(true),
         Err(CoreError::EntryTooLarge { .. }) => Ok(false),
@@ -169,6 +206,22 @@ pub fn l1_delete_many(store: L1Ref, keys: Vec<String>) -> u32 {
     keys.iter().filter(|key| store.delete(key)).count() as u32
 }
 
+/// Removes the entries carrying any of `tags`, in every namespace of the store (the facade
+/// qualifies tags with their namespace); tells how many there were.
+#[napi(catch_unwind, ts_args_type = "store: L1Handle, tags: string[]")]
+pub fn l1_delete_tagged(store: L1Ref, tags: Vec<String>) -> u32 {
+    let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+    store.store().delete_tagged(&tags) as u32
+}
+
+/// Turns the entries carrying any of `tags` stale now, keeping them for grace; tells how
+/// many there were.
+#[napi(catch_unwind, ts_args_type = "store: L1Handle, tags: string[]")]
+pub fn l1_expire_tagged(store: L1Ref, tags: Vec<String>) -> u32 {
+    let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+    store.store().expire_tagged(&tags, now_ms()) as u32
+}
+
 /// Turns an entry stale now, keeping it for grace; tells whether there was one.
 #[napi(catch_unwind, ts_args_type = "store: L1Handle, key: string")]
 pub fn l1_expire(store: L1Ref, key: Key) -> bool {
@@ -179,6 +232,42 @@ pub fn l1_expire(store: L1Ref, key: Key) -> bool {
 #[napi(catch_unwind, ts_args_type = "store: L1Handle")]
 pub fn l1_clear(store: L1Ref) {
     store.clear()
+}
+
+/// Keys that left the store by eviction or expiry, in columns.
+#[napi(object, object_from_js = false)]
+pub struct Evictions {
+    /// The keys, relative to the namespace asked (its prefix removed).
+    pub keys: Vec<String>,
+    /// Per key: `true` past its ttl and grace, `false` evicted over a limit.
+    pub expired: Vec<bool>,
+    /// Evictions not kept because too many piled up between two calls.
+    pub dropped: f64,
+}
+
+/// Starts or stops keeping evicted keys for `l1TakeEvictions` (off until asked).
+#[napi(catch_unwind, ts_args_type = "store: L1Handle, on: boolean")]
+pub fn l1_report_evictions(store: L1Ref, on: bool) {
+    store.store().report_evictions(on)
+}
+
+/// The keys evicted or expired since the last call, oldest first.
+#[napi(catch_unwind, ts_args_type = "store: L1Handle")]
+pub fn l1_take_evictions(store: L1Ref) -> Evictions {
+    let (evicted, dropped) = store.store().take_evictions();
+    let prefix = store.prefix();
+    let (keys, expired) = evicted
+        .iter()
+        .map(|(key, why)| {
+            let key = key.strip_prefix(prefix).unwrap_or(key).to_string();
+            (key, *why == Eviction::Expired)
+        })
+        .unzip();
+    Evictions {
+        keys,
+        expired,
+        dropped: dropped as f64,
+    }
 }
 
 /// Slots of `serialize: false` values that left the store since the last call.

@@ -10,12 +10,15 @@ use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 use rustocache_core::clock::now_ms;
 use rustocache_core::envelope::WireEntry;
+use rustocache_core::l2_tier::L2Tier;
 use rustocache_core::redis_tier::{Endpoint, L2Error, Read, RedisConfig, RedisTier};
 
 use crate::convert::millis;
 use crate::io_thread::settle;
 
-type L2Handle = External<Arc<RedisTier>>;
+/// An L2 tier of either backend (Redis, or a file: see [`crate::file`]); every function
+/// here takes both.
+pub(crate) type L2Handle = External<Arc<L2Tier>>;
 
 /// Where and how the tier connects.
 #[napi(object)]
@@ -57,13 +60,26 @@ pub struct L2Write {
     /// ms before Redis drops it; `null` never.
     pub ttl: Option<f64>,
     pub tags: Option<Vec<String>>,
+    /// When the value was computed (a factory's start), in ms since the epoch; now if absent.
+    pub created_at: Option<f64>,
 }
 
-fn l2_error(err: L2Error) -> Error {
+/// Recorded tag invalidations, in columns: `fields[i]` (`delete:<tag>` or `expire:<tag>`)
+/// happened at `at[i]` (ms since the epoch).
+#[napi(object, object_from_js = false)]
+pub struct L2Invalidations {
+    pub fields: Vec<String>,
+    pub at: Vec<f64>,
+}
+
+/// An L2 (or bus) error as a JavaScript error whose message starts with its kind in
+/// brackets: `[timeout]`, `[redis]`, `[config]` or `[store]`.
+pub(crate) fn l2_error(err: L2Error) -> Error {
     let kind = match err {
         L2Error::Timeout => "timeout",
         L2Error::Redis(_) => "redis",
         L2Error::Config(_) => "config",
+        L2Error::Store(_) => "store",
     };
     Error::new(Status::GenericFailure, format!("[{kind}] {err}"))
 }
@@ -111,14 +127,18 @@ fn reads_out(reads: Vec<Read>) -> L2Reads {
 fn wire_entry(write: &L2Write) -> Result<WireEntry> {
     let now = now_ms();
     Ok(WireEntry {
-        created_at: now,
+        created_at: write
+            .created_at
+            .map(|at| millis("createdAt", at))
+            .transpose()?
+            .unwrap_or(now),
         logical_expires_at: write
             .logical_expires_at
             .map(|at| millis("logicalExpiresAt", at))
             .transpose()?,
         physical_expires_at: write
             .ttl
-            .map(|ttl| millis("ttl", ttl).map(|ttl| now + ttl))
+            .map(|ttl| millis("ttl", ttl).map(|ttl| now.saturating_add(ttl)))
             .transpose()?,
         tags: write.tags.clone().unwrap_or_default(),
         value: write.value.as_bytes().to_vec(),
@@ -145,11 +165,12 @@ pub fn l2_create(options: L2Options) -> Result<L2Handle> {
         timeout,
     })
     .map_err(l2_error)?;
-    Ok(External::new(Arc::new(tier)))
+    Ok(External::new(Arc::new(L2Tier::Redis(tier))))
 }
 
 /// Reads `keys` in one round trip, in order.
 #[napi(
+    catch_unwind,
     ts_args_type = "store: ExternalObject<RedisTier>, keys: string[]",
     ts_return_type = "Promise<L2Reads>"
 )]
@@ -166,6 +187,7 @@ pub fn l2_get_many<'env>(
 
 /// Writes entries in one round trip.
 #[napi(
+    catch_unwind,
     ts_args_type = "store: ExternalObject<RedisTier>, items: L2Write[]",
     ts_return_type = "Promise<void>"
 )]
@@ -187,6 +209,7 @@ pub fn l2_set_many<'env>(
 
 /// Removes `keys`; resolves how many existed.
 #[napi(
+    catch_unwind,
     ts_args_type = "store: ExternalObject<RedisTier>, keys: string[]",
     ts_return_type = "Promise<number>"
 )]
@@ -204,8 +227,72 @@ pub fn l2_delete_many<'env>(
     })
 }
 
+/// Removes the entries filed under any of `tags`; resolves how many existed.
+#[napi(
+    catch_unwind,
+    ts_args_type = "store: ExternalObject<RedisTier>, tags: string[]",
+    ts_return_type = "Promise<number>"
+)]
+pub fn l2_delete_tagged<'env>(
+    env: &'env Env,
+    store: &L2Handle,
+    tags: Vec<String>,
+) -> Result<Object<'env>> {
+    let tier = Arc::clone(store);
+    settle(env, async move {
+        tier.delete_tagged(&tags)
+            .await
+            .map(|n| n as u32)
+            .map_err(l2_error)
+    })
+}
+
+/// Records that `tags` were invalidated (`kind`: `"delete"` or `"expire"`) at `at` ms.
+#[napi(
+    catch_unwind,
+    ts_args_type = "store: ExternalObject<RedisTier>, kind: 'delete' | 'expire', tags: string[], at: number",
+    ts_return_type = "Promise<void>"
+)]
+pub fn l2_record_invalidations<'env>(
+    env: &'env Env,
+    store: &L2Handle,
+    kind: String,
+    tags: Vec<String>,
+    at: f64,
+) -> Result<Object<'env>> {
+    if kind != "delete" && kind != "expire" {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "kind must be 'delete' or 'expire'",
+        ));
+    }
+    let at = millis("at", at)?;
+    let tier = Arc::clone(store);
+    settle(env, async move {
+        tier.record_invalidations(&kind, &tags, at)
+            .await
+            .map_err(l2_error)
+    })
+}
+
+/// Every recorded tag invalidation.
+#[napi(
+    catch_unwind,
+    ts_args_type = "store: ExternalObject<RedisTier>",
+    ts_return_type = "Promise<L2Invalidations>"
+)]
+pub fn l2_invalidations<'env>(env: &'env Env, store: &L2Handle) -> Result<Object<'env>> {
+    let tier = Arc::clone(store);
+    settle(env, async move {
+        let records = tier.invalidations().await.map_err(l2_error)?;
+        let (fields, at) = records.into_iter().map(|(f, at)| (f, at as f64)).unzip();
+        Ok(L2Invalidations { fields, at })
+    })
+}
+
 /// Turns `key` stale now, keeping its TTL; resolves whether it existed.
 #[napi(
+    catch_unwind,
     ts_args_type = "store: ExternalObject<RedisTier>, key: string",
     ts_return_type = "Promise<boolean>"
 )]
@@ -218,6 +305,7 @@ pub fn l2_expire<'env>(env: &'env Env, store: &L2Handle, key: String) -> Result<
 
 /// Removes the keys under `namespace` (all the tier's keys for an empty one).
 #[napi(
+    catch_unwind,
     ts_args_type = "store: ExternalObject<RedisTier>, namespace: string",
     ts_return_type = "Promise<void>"
 )]
@@ -231,6 +319,7 @@ pub fn l2_clear<'env>(env: &'env Env, store: &L2Handle, namespace: String) -> Re
 /// Closes the tier's connection once the operations under way are done; a later operation
 /// opens a new one.
 #[napi(
+    catch_unwind,
     ts_args_type = "store: ExternalObject<RedisTier>",
     ts_return_type = "Promise<void>"
 )]

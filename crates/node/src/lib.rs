@@ -5,7 +5,10 @@
 
 #![deny(clippy::all)]
 
+mod bus;
 mod convert;
+mod file;
+mod guard;
 mod handle;
 mod hot_path;
 mod io_thread;
