@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { BentoStore } from './bento_store.js'
+import { TagRegistry } from './tag_registry.js'
+import { CacheBus } from './bus/cache_bus.js'
 import { Cache, type GetManyOptions, type GetOptions, type GetOrSetOptions, type KeyOptions, type SetManyOptions, type SetOptions } from './cache.js'
 import { InvalidOptionError } from './errors.js'
 import { CircuitBreaker } from './circuit_breaker.js'
@@ -8,6 +10,9 @@ import { CACHE_OPTION_NAMES, type CacheOptions, rejectUnknownOptions, ResolvedOp
 import { parseDuration, type Duration } from './duration.js'
 import { jsonSerializer, type Serializer } from './serializer.js'
 import { CacheCounters, type CacheStats } from './stats.js'
+import { prometheusText, type MetricsOptions } from './metrics.js'
+import { Tracer } from './tracing.js'
+import { busOf, l2TierOf } from './custom_drivers.js'
 
 /** Options of `new BentoCache()`: its stores, and the global defaults of every option. */
 export interface BentoCacheOptions<Stores extends Record<string, BentoStore>> extends CacheOptions {
@@ -41,6 +46,9 @@ interface StoreBuild {
 export interface Logger {
   warn(context: object, message: string): void
 }
+
+/** How often evictions are read from the engine while `cache:evicted` has listeners. */
+const EVICTION_POLL_MS = 100
 
 const GLOBAL_OPTION_NAMES = [
   ...CACHE_OPTION_NAMES,
@@ -84,21 +92,35 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
 
   #build(name: string, store: BentoStore, global: CacheOptions, config: StoreBuild): Cache {
     const { l1, l2, bus, options } = store.entry
-    if (bus) throw new InvalidOptionError('useBus', 'driver', 'no bus: this version has no bus yet')
     if (!l1 && !l2) throw new InvalidOptionError('stores', name, 'a store with an L1 layer (memoryDriver()), an L2 layer (redisDriver()) or both')
     const { prefix: storePrefix, ...storeOptions } = options
     const driverConfig = { prefix: storePrefix ?? config.prefix, serializer: config.serializer }
     const defaults = ResolvedOptions.resolve(global, storeOptions)
-    return new Cache(
+    const remote = l2 && l2TierOf(l2, driverConfig, config.logger)
+    const tags = new TagRegistry()
+    // Invalidations other nodes recorded before this one started; best effort, in the
+    // background: a store must be usable while Redis is down.
+    remote?.invalidations().then(
+      (records) => records.forEach(({ kind, tag, at }) => tags.note(kind, [tag], at)),
+      (error) => config.logger?.warn({ cacheName: name, error }, 'could not load tag invalidations'),
+    )
+    const events = new EventSink(this.#emitter, name)
+    const transport = bus && busOf(bus, { store: name })
+    const cache = new Cache(
       name,
       l1?.factory(driverConfig),
-      l2?.factory(driverConfig),
+      remote,
       defaults,
-      new EventSink(this.#emitter, name),
+      events,
       new CacheCounters(),
       new CircuitBreaker(config.breakerMs),
+      new Tracer(name, driverConfig.prefix),
       config.logger,
+      tags,
+      transport && new CacheBus(transport.transport, transport.retryQueue, events, config.logger),
     )
+    cache.listen()
+    return cache
   }
 
   /** The store `name` (the default store without one). */
@@ -150,6 +172,14 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
     return this.#default.delete(options)
   }
 
+  deleteByTag(options: { tags: string[] }): Promise<boolean> {
+    return this.#default.deleteByTag(options)
+  }
+
+  expireByTag(options: { tags: string[] }): Promise<boolean> {
+    return this.#default.expireByTag(options)
+  }
+
   deleteMany(options: { keys: string[] }): Promise<boolean> {
     return this.#default.deleteMany(options)
   }
@@ -185,6 +215,11 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
     return this.#default.getStats()
   }
 
+  /** Every store's {@link getStats} in the Prometheus text format, labelled `store="<name>"` (see `metrics.ts`). */
+  metrics(options?: MetricsOptions): string {
+    return prometheusText([...this.#caches.values()].map((cache) => ({ store: cache.name, stats: cache.getStats() })), options)
+  }
+
   getMany<T = any>(options: GetManyOptions): Promise<Array<T | undefined>> {
     return this.#default.getMany(options)
   }
@@ -195,12 +230,36 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
 
   on<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
     this.#emitter.on(event, listener)
+    if (event === 'cache:evicted') this.#watchEvictions()
     return this
   }
 
   once<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
     this.#emitter.once(event, listener)
+    if (event === 'cache:evicted') this.#watchEvictions()
     return this
+  }
+
+  #evictionTimer: NodeJS.Timeout | undefined
+
+  /**
+   * `cache:evicted` is reported from the engine's eviction log, which is kept only while
+   * someone listens, and read every {@link EVICTION_POLL_MS}: evictions happen on the
+   * engine's policy thread, not in a JS call.
+   */
+  #watchEvictions() {
+    if (this.#evictionTimer) return
+    const caches = [...this.#caches.values()]
+    for (const cache of caches) cache.reportEvictions(true)
+    this.#evictionTimer = setInterval(() => {
+      for (const cache of caches) cache.emitEvictions()
+      if (this.#emitter.listenerCount('cache:evicted') === 0) {
+        for (const cache of caches) cache.reportEvictions(false)
+        clearInterval(this.#evictionTimer)
+        this.#evictionTimer = undefined
+      }
+    }, EVICTION_POLL_MS)
+    this.#evictionTimer.unref()
   }
 
   off<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {

@@ -13,8 +13,15 @@ import type { EventSink } from './events.js'
 import { FactoryContext, SKIP, type WriteOptions } from './factory_context.js'
 import { MISS, STALE, type MemoryTier, type TierEntry } from './memory_tier.js'
 import type { CacheOptions, CallOptions, ResolvedOptions } from './options.js'
+import { invalidCallDuration } from './options.js'
 import type { RemoteEntry, RemoteTier, RemoteWrite } from './remote_tier.js'
 import { CacheCounters, type CacheStats } from './stats.js'
+import { TagRegistry } from './tag_registry.js'
+import type { BusReceiver, CacheBus } from './bus/cache_bus.js'
+import type { BusKind, BusMessage } from './bus/transport.js'
+import { prometheusText, type MetricsOptions } from './metrics.js'
+import { tracing, traceHit, traceMiss, type Tracer } from './tracing.js'
+import type { CacheOperationMessage } from './tracing_channels.js'
 
 /** A factory computes the value of a missing key. */
 export type Factory<T> = (ctx: FactoryContext) => T | typeof SKIP | Promise<T | typeof SKIP>
@@ -55,6 +62,19 @@ interface Run {
 const TIMEOUT: unique symbol = Symbol('rustocache.timeout')
 
 /**
+ * One entry on its way to the tiers: what the L2 takes, plus what only the L1 and the bus
+ * need. Each write carries its own skips (the items of `setMany` may differ).
+ */
+interface PendingWrite extends RemoteWrite {
+  /** ms from now until a `getOrSet` hit starts an eager refresh; absent: never. */
+  refreshIn?: number
+  /** Keep this write out of the L2. */
+  skipL2Write?: boolean
+  /** Keep this write off the bus. */
+  skipBusNotify?: boolean
+}
+
+/**
  * One store (or namespace of it): what `bento.use(name)` and `bento.namespace(ns)`
  * return. L1 hits take the fast path — one synchronous call into Rust, no option object —
  * and everything else the slow path, which resolves options, reads the L2 tier (Redis)
@@ -63,6 +83,11 @@ const TIMEOUT: unique symbol = Symbol('rustocache.timeout')
 export class Cache {
   /** Factory runs in progress, by key: callers of a missing key share one run. */
   readonly #runs = new Map<string, Run>()
+  /**
+   * Keys whose eager refresh is running. Kept apart from {@link #runs}: nobody waits for an
+   * eager refresh (the value it replaces is still fresh), it only must not start twice.
+   */
+  readonly #refreshing = new Set<string>()
 
   constructor(
     /** The store's name. */
@@ -73,18 +98,30 @@ export class Cache {
     private readonly events: EventSink,
     private readonly counters: CacheCounters,
     private readonly breaker: CircuitBreaker,
-    private readonly logger?: Logger,
+    private readonly tracer: Tracer,
+    private readonly logger: Logger | undefined,
+    /** Tag invalidations known to this process; one registry per store. */
+    private readonly tags: TagRegistry,
+    /** The store's bus, if it has one; shared by its namespaces. */
+    private readonly bus: CacheBus | undefined,
+    /**
+     * This namespace's path (`users:`), empty at the root: it qualifies tags, and names the
+     * namespace in bus messages.
+     */
+    private readonly namespacePath = '',
   ) {}
 
   /** The namespace `name` of this cache: same store, keys under `<prefix>:<name>:`. */
   namespace(name: string): Cache {
     const { l1, l2 } = this
-    return new Cache(this.name, l1?.namespace(name), l2?.namespace(name), this.defaults, this.events, this.counters, this.breaker, this.logger)
+    return new Cache(this.name, l1?.namespace(name), l2?.namespace(name), this.defaults, this.events, this.counters, this.breaker, this.tracer.namespace(name), this.logger, this.tags, this.bus, `${this.namespacePath}${name}:`)
   }
 
   /** The value of `key`, or `defaultValue`; a stale value when grace is enabled. */
   get<T = any>(options: GetOptions<T>): Promise<T> {
     const key = options.key
+    // Traced: the slow path, which starts with the same L1 lookup as the fast path.
+    if (tracing()) return this.tracer.trace('get', key, (trace) => this.#getSlow(options, key, undefined, trace))
     // The fast path: a string key and no option to resolve.
     if (this.l1 && typeof key === 'string' && options.grace === undefined && options.graceBackoff === undefined) {
       const value = this.l1.get(key)
@@ -99,7 +136,7 @@ export class Cache {
   }
 
   /** A miss or a stale entry (`found`), or a call the fast path cannot take (`undefined`). */
-  async #getSlow<T>(options: GetOptions<T>, rawKey: unknown, found: unknown): Promise<T> {
+  async #getSlow<T>(options: GetOptions<T>, rawKey: unknown, found: unknown, trace?: CacheOperationMessage): Promise<T> {
     const key = toKey(rawKey)
     const resolved = this.defaults.withCall(options)
     if (found === undefined) {
@@ -107,15 +144,17 @@ export class Cache {
       if (found !== MISS && found !== STALE) {
         this.counters.hits++
         this.events.hit(key, found)
+        traceHit(trace, 'l1', false)
         return found as T
       }
     }
     const remote = await this.#readL2(key, resolved)
     if (remote && (remote.fresh || resolved.graceEnabled)) {
-      this.#backfill(key, remote)
+      this.#backfill(key, remote, resolved)
       if (remote.fresh) this.counters.hits++
       else this.counters.staleHits++
       this.events.hit(key, remote.value, !remote.fresh, 'l2')
+      traceHit(trace, 'l2', !remote.fresh)
       return remote.value as T
     }
     if (found === STALE && resolved.graceEnabled) {
@@ -123,11 +162,13 @@ export class Cache {
       if (entry) {
         this.counters.staleHits++
         this.events.hit(key, entry.value, !entry.fresh)
+        traceHit(trace, 'l1', true)
         return entry.value as T
       }
     }
     this.counters.misses++
     this.events.miss(key)
+    traceMiss(trace)
     const fallback = options.defaultValue
     return (typeof fallback === 'function' ? await (fallback as () => T)() : (fallback ?? undefined)) as T
   }
@@ -137,7 +178,7 @@ export class Cache {
     const key = toKey(options.key)
     if (options.value === undefined) throw new UndefinedValueError(key)
     const resolved = this.defaults.withCall(options)
-    await this.#write(key, options.value, resolved, { ttl: resolved.ttl, grace: resolved.grace, tags: options.tags ?? [], skipL2Write: options.skipL2Write ?? false, skipBusNotify: options.skipBusNotify ?? false })
+    await this.#write(key, options.value, resolved, writeOptionsOf(options, resolved), this.tags.stamp())
     return true
   }
 
@@ -151,16 +192,26 @@ export class Cache {
    * for one missing key run the factory once and share its result.
    */
   getOrSet<T = any>(options: GetOrSetOptions<T>): Promise<T> {
+    if (tracing()) return this.tracer.trace('getOrSet', options.key, (trace) => this.#getOrSet(options, trace))
+    return this.#getOrSet(options, undefined)
+  }
+
+  #getOrSet<T>(options: GetOrSetOptions<T>, trace: CacheOperationMessage | undefined): Promise<T> {
     const key = options.key
-    if (typeof key !== 'string') return this.#withKey(key, (k) => this.getOrSet({ ...options, key: k }))
-    if (options.forceFresh === true || !this.l1) return this.#getOrSetSlow(options, undefined)
-    const value = this.l1.get(key)
+    if (typeof key !== 'string') return this.#withKey(key, (k) => this.#getOrSet({ ...options, key: k }, trace))
+    if (options.forceFresh === true || !this.l1) return this.#getOrSetSlow(options, undefined, trace)
+    const invalid = invalidCallDuration(options)
+    if (invalid) return Promise.reject(invalid)
+    // STALE also stands for a fresh entry whose eager refresh this call claimed: the peeked
+    // entry is then `fresh`, and #getOrSetSlow serves it and starts the refresh.
+    const value = this.l1.getOrClaimRefresh(key)
     if (value !== MISS && value !== STALE) {
       this.counters.hits++
       this.events.hit(key, value)
+      traceHit(trace, 'l1', false)
       return Promise.resolve(value as T)
     }
-    return this.#getOrSetSlow(options, value === STALE ? this.l1.peek(key) : undefined)
+    return this.#getOrSetSlow(options, value === STALE ? this.l1.peek(key) : undefined, trace)
   }
 
   /** Runs `operation` with `raw` as a key (numbers are turned to text), or rejects. */
@@ -181,18 +232,26 @@ export class Cache {
    * A miss, or a stale entry (`stale`, which the factory sees as `ctx.gracedEntry` and
    * which is served in place of a fresh value only when grace is enabled).
    */
-  async #getOrSetSlow<T>(call: GetOrSetOptions<T>, stale: TierEntry | undefined): Promise<T> {
+  async #getOrSetSlow<T>(call: GetOrSetOptions<T>, stale: TierEntry | undefined, trace?: CacheOperationMessage): Promise<T> {
     const key = call.key
     const options = this.defaults.withCall(call)
+    if (stale?.fresh) {
+      // A hit whose eager refresh this call claimed (see #getOrSet).
+      this.counters.hits++
+      this.events.hit(key, stale.value)
+      traceHit(trace, 'l1', false)
+      this.#refreshEagerly(call, options)
+      return stale.value as T
+    }
     for (;;) {
       const running = this.#runs.get(key)
-      if (!running) return this.#runFactory(call, options, stale)
+      if (!running) return this.#runFactory(call, options, stale, trace)
 
       // Another caller is computing this key: wait for it, then look again.
       const limit = options.waitLimit(stale !== undefined)
       const outcome = limit === null ? await running.released : await withTimeout(running.released, limit)
       if (outcome === TIMEOUT) {
-        if (stale && options.graceEnabled) return this.#serveStale(key, stale)
+        if (stale && options.graceEnabled) return this.#serveStale(key, stale, trace)
         throw new LockTimeoutError(key)
       }
       if (call.forceFresh !== true && this.l1) {
@@ -200,6 +259,7 @@ export class Cache {
         if (value !== MISS && value !== STALE) {
           this.counters.hits++
           this.events.hit(key, value)
+          traceHit(trace, 'l1', false)
           return value as T
         }
         if (value === STALE) stale = this.l1.peek(key) ?? stale
@@ -207,7 +267,7 @@ export class Cache {
     }
   }
 
-  async #runFactory<T>(call: GetOrSetOptions<T>, options: ResolvedOptions, stale: TierEntry | undefined): Promise<T> {
+  async #runFactory<T>(call: GetOrSetOptions<T>, options: ResolvedOptions, stale: TierEntry | undefined, trace?: CacheOperationMessage): Promise<T> {
     const key = call.key
     const run = this.#hold(key)
     if (this.l2 && call.forceFresh !== true) {
@@ -220,54 +280,85 @@ export class Cache {
         throw error
       }
       if (remote?.fresh) {
-        this.#backfill(key, remote)
+        const refreshAt = options.refreshAt(remote.createdAt, remote.logicalExpiresAt)
+        const due = refreshAt !== undefined && Date.now() >= refreshAt
+        this.#backfill(key, remote, due ? undefined : options)
         run.release()
         this.counters.hits++
         this.events.hit(key, remote.value, false, 'l2')
+        traceHit(trace, 'l2', false)
+        if (due) this.#refreshEagerly(call, options)
         return remote.value as T
       }
       if (remote && !stale) stale = remote
     }
     const hasStale = stale !== undefined
     const background = options.shouldRevalidateInBackground(hasStale)
-    const write: WriteOptions = {
-      ttl: options.ttl,
-      grace: options.grace,
-      tags: call.tags ? [...call.tags] : [],
-      skipL2Write: call.skipL2Write ?? false,
-      skipBusNotify: call.skipBusNotify ?? false,
-    }
-    // As bentocache, a background refresh is not shown the value it replaces.
-    const ctx = new FactoryContext(stale && !background ? { value: stale.value } : undefined, write)
 
     // A miss: no tier had a fresh value, so this call's value comes from the factory.
     this.counters.misses++
-    this.counters.factoryRuns++
-    const work = this.#produce(key, call.factory, ctx, write, options, background)
-    work.then(run.release, run.release)
-
     if (background) {
-      // Stale-while-revalidate: serve the stale value now; failures went to onFactoryError.
-      return this.#serveStale(key, stale!)
+      // Stale-while-revalidate: serve the stale value now; failures go to onFactoryError.
+      this.counters.refreshStaleWhileRevalidate++
+      this.#startInBackground(call, options, run.release)
+      return this.#serveStale(key, stale!, trace)
     }
+    const work = this.#start(call, options, run.release, stale, false)
 
     try {
       const limit = options.factoryLimit(hasStale)
       const result = limit === null ? await work : await withTimeout(work, limit.ms)
       if (result === TIMEOUT) {
         this.counters.factoryTimeouts++
-        if (limit!.soft) return this.#serveStale(key, stale!)
+        if (limit!.soft) return this.#serveStale(key, stale!, trace)
         run.release()
         throw new FactoryHardTimeout(key)
       }
       this.events.miss(key)
+      traceMiss(trace)
       return (result === SKIP ? undefined : result) as T
     } catch (error) {
       if (!stale || !options.graceEnabled || error instanceof FactoryHardTimeout) throw error
       // Serve the stale value, and leave the factory alone for graceBackoff.
       this.l1?.set(key, stale.value, options.graceBackoff, options.grace)
-      return this.#serveStale(key, stale)
+      return this.#serveStale(key, stale, trace)
     }
+  }
+
+  /**
+   * Runs the factory of `call` and writes its value; `done` is called when it ends, however
+   * it ends. `graced` is shown to the factory as `ctx.gracedEntry`.
+   */
+  #start<T>(call: GetOrSetOptions<T>, options: ResolvedOptions, done: () => void, graced: TierEntry | undefined, background: boolean): Promise<T | typeof SKIP> {
+    const write = writeOptionsOf(call, options)
+    const ctx = new FactoryContext(graced ? { value: graced.value } : undefined, write)
+    this.counters.factoryRuns++
+    const work = this.#produce(call.key, call.factory, ctx, write, options, background, this.tags.stamp())
+    work.then(done, done)
+    return work
+  }
+
+  /**
+   * A refresh behind a value already served: nobody awaits it, so its failure is only
+   * counted (and was given to onFactoryError and the logger). As bentocache's background
+   * runs, it is not shown the value it replaces.
+   */
+  #startInBackground<T>(call: GetOrSetOptions<T>, options: ResolvedOptions, done: () => void) {
+    this.#start(call, options, done, undefined, true).catch(() => {
+      this.counters.refreshErrors++
+    })
+  }
+
+  /**
+   * Starts the eager refresh of `call.key`, unless one is running already or a caller is
+   * computing the key anyway.
+   */
+  #refreshEagerly<T>(call: GetOrSetOptions<T>, options: ResolvedOptions) {
+    const key = call.key
+    if (this.#refreshing.has(key) || this.#runs.has(key)) return
+    this.#refreshing.add(key)
+    this.counters.refreshEager++
+    this.#startInBackground(call, options, () => this.#refreshing.delete(key))
   }
 
   /** Marks `key` as being computed, until the returned run is released. */
@@ -292,10 +383,11 @@ export class Cache {
     write: WriteOptions,
     options: ResolvedOptions,
     background: boolean,
+    startedAt: number,
   ): Promise<T | typeof SKIP> {
     let value: T | typeof SKIP
     try {
-      value = await factory(ctx)
+      value = await (tracing() ? this.tracer.trace('factory', key, async () => factory(ctx)) : factory(ctx))
     } catch (cause) {
       this.counters.factoryErrors++
       const error = new FactoryError(key, cause, background)
@@ -305,42 +397,116 @@ export class Cache {
     }
     if (value === SKIP) return SKIP
     if (value === undefined) throw new UndefinedValueError(key)
-    await this.#write(key, value, options, write)
+    await this.#write(key, value, options, write, startedAt)
     return value
   }
 
-  #serveStale<T>(key: string, stale: TierEntry): T {
+  #serveStale<T>(key: string, stale: TierEntry, trace?: CacheOperationMessage): T {
     this.counters.staleHits++
     this.events.hit(key, stale.value, true)
+    traceHit(trace, 'text' in stale ? 'l2' : 'l1', true) // a RemoteEntry has its text: it came from L2
     return stale.value as T
   }
 
-  /** Writes one entry to both tiers and tells listeners. A negative ttl removes the key. */
-  #write(key: string, value: unknown, options: ResolvedOptions, write: WriteOptions): Promise<void> {
-    return this.#writeAll([{ key, value, ttl: write.ttl, grace: write.grace, tags: write.tags }], options, write.skipL2Write)
+  /**
+   * Writes one entry, made at `createdAt`, to both tiers and tells listeners. A negative
+   * ttl removes the key. Traced as a `set`, as bentocache traces the writes of `set` and of
+   * factories.
+   */
+  #write(key: string, value: unknown, options: ResolvedOptions, write: WriteOptions, createdAt: number): Promise<void> {
+    const { ttl, grace, tags, skipL2Write, skipBusNotify } = write
+    const writes: PendingWrite[] = [{ key, value, ttl, grace, tags, createdAt, refreshIn: options.refreshDelay(ttl), skipL2Write, skipBusNotify }]
+    if (tracing()) return this.tracer.trace('set', key, () => this.#writeAll(writes, options))
+    return this.#writeAll(writes, options)
+  }
+
+  /** `tags` as stored: qualified by this namespace. */
+  #qualify(tags: readonly string[]): string[] {
+    return this.namespacePath === '' ? [...tags] : tags.map((tag) => this.namespacePath + tag)
   }
 
   /**
-   * Writes entries to the L1, then to the L2 in one round trip, and tells listeners. An
-   * entry with a negative ttl removes its key from both tiers instead.
+   * Writes entries to the L1, then to the L2 in one round trip, and tells listeners and
+   * the other processes; a write with `skipL2Write` stays out of the L2, one with
+   * `skipBusNotify` off the bus. An entry with a negative ttl removes its key from both
+   * tiers instead (with the same skips).
    */
-  async #writeAll(writes: RemoteWrite[], options: ResolvedOptions, skipL2Write: boolean) {
-    const kept: RemoteWrite[] = []
-    const removed: string[] = []
+  async #writeAll(writes: PendingWrite[], options: ResolvedOptions) {
+    const kept: PendingWrite[] = []
+    const removed: PendingWrite[] = []
     for (const write of writes) {
+      if (write.tags && write.tags.length > 0) {
+        write.tags = this.#qualify(write.tags)
+        // Made before its tag was deleted (a factory that outran deleteByTag): not kept.
+        if (!this.tags.empty && this.tags.verdict(write.tags, write.createdAt ?? Date.now()) === 'deleted') continue
+      }
       if (write.ttl !== null && write.ttl < 0) {
         this.l1?.delete(write.key)
-        removed.push(write.key)
+        removed.push(write)
       } else {
-        this.l1?.set(write.key, write.value, write.ttl, write.grace, write.tags)
+        this.l1?.set(write.key, write.value, write.ttl, write.grace, write.tags, write.refreshIn)
         kept.push(write)
       }
     }
     if (this.l2) {
-      if (removed.length > 0) await this.#l2Delete(removed, options)
-      if (kept.length > 0 && !skipL2Write) await this.#l2Set(kept, options)
+      const deletes = keysWhere(removed, (write) => !write.skipL2Write)
+      const sets = kept.filter((write) => !write.skipL2Write)
+      if (deletes.length > 0) await this.#l2Delete(deletes, options)
+      if (sets.length > 0) await this.#l2Set(sets, options)
     }
     for (const { key, value } of writes) this.events.written(key, value)
+    const notifySet = keysWhere(kept, (write) => !write.skipBusNotify)
+    const notifyDelete = keysWhere(removed, (write) => !write.skipBusNotify)
+    if (notifySet.length > 0) await this.#notify('set', notifySet)
+    if (notifyDelete.length > 0) await this.#notify('delete', notifyDelete)
+  }
+
+  /** Tells the other processes of the store about an operation on `keys` of this namespace. */
+  #notify(kind: BusKind, keys: string[], at = Date.now(), namespace = this.namespacePath): Promise<void> {
+    if (!this.bus) return Promise.resolve()
+    return this.bus.publish({ kind, store: this.name, namespace, keys, at })
+  }
+
+  /**
+   * What this store does with other processes' bus messages: their writes turn the local
+   * copies stale (the next read finds the new value in L2), their deletes and clears remove
+   * them, their tag invalidations are noted and applied. Called once, on a store's root.
+   */
+  listen(): void {
+    this.bus?.start(this.#busReceiver())
+  }
+
+  #busReceiver(): BusReceiver {
+    return {
+      apply: (message: BusMessage) => {
+        if (message.store !== this.name) return
+        const { kind, namespace, keys } = message
+        switch (kind) {
+          case 'set':
+          case 'expire':
+            for (const key of keys) this.l1?.expire(namespace + key)
+            return
+          case 'delete':
+            this.l1?.deleteMany(keys.map((key) => namespace + key))
+            return
+          case 'clear':
+            if (namespace === '') this.l1?.clear()
+            else this.l1?.namespace(namespace.slice(0, -1)).clear()
+            return
+          case 'deleteByTag':
+          case 'expireByTag':
+            this.tags.note(kind === 'deleteByTag' ? 'delete' : 'expire', keys, message.at)
+            if (kind === 'deleteByTag') this.l1?.deleteTagged(keys)
+            else this.l1?.expireTagged(keys)
+        }
+      },
+      // Messages may have been missed: nothing in this L1 can be trusted any more. Not at
+      // 'lost': Redis is then usually down for L2 too, the L1 is all there is to serve, and
+      // 'resubscribed' clears it before any message sent meanwhile can be applied.
+      distrust: (reason) => {
+        if (reason !== 'lost') this.l1?.clear()
+      },
+    }
   }
 
   /**
@@ -409,17 +575,35 @@ export class Cache {
       this.events.unreadable(key, read.unreadable)
       return undefined
     }
+    if (read.tags.length > 0 && !this.tags.empty) {
+      const verdict = this.tags.verdict(read.tags, read.createdAt)
+      if (verdict === 'deleted') {
+        this.counters.l2Misses++
+        return undefined
+      }
+      if (verdict === 'stale' && read.fresh) {
+        read.fresh = false
+        read.logicalExpiresAt = read.createdAt
+      }
+    }
     this.counters.l2Hits++
     return read
   }
 
-  /** Copies an L2 entry into the L1 with what remains of its lifetimes. */
-  #backfill(key: string, remote: RemoteEntry) {
+  /**
+   * Copies an L2 entry into the L1 with what remains of its lifetimes; with `options`
+   * giving an eager-refresh ratio, the copy is due for a refresh at that fraction of the
+   * entry's life (from its creation to its ttl), if that is still ahead.
+   */
+  #backfill(key: string, remote: RemoteEntry, options?: ResolvedOptions) {
     if (!this.l1) return
     const now = Date.now()
-    const ttl = remote.logicalExpiresAt === null ? null : Math.max(0, remote.logicalExpiresAt - now)
+    const logical = remote.logicalExpiresAt
+    const ttl = logical === null ? null : Math.max(0, logical - now)
     const grace = ttl === null || remote.ttl === null ? 0 : Math.max(0, remote.ttl - ttl)
-    this.l1.setSerialized(key, remote.value, remote.text, ttl, grace, remote.tags)
+    const refreshAt = options?.refreshAt(remote.createdAt, logical)
+    const refreshIn = refreshAt !== undefined && refreshAt > now ? Math.floor(refreshAt - now) : undefined
+    this.l1.setSerialized(key, remote.value, remote.text, ttl, grace, remote.tags, refreshIn)
   }
 
   /** Whether `key` holds a fresh value. */
@@ -442,37 +626,96 @@ export class Cache {
   }
 
   /** Removes `key`. Resolves `true`, as bentocache does, whether or not it existed. */
-  async delete(options: KeyOptions): Promise<boolean> {
+  delete(options: KeyOptions): Promise<boolean> {
+    return tracing() ? this.tracer.trace('delete', options?.key, () => this.#delete(options)) : this.#delete(options)
+  }
+
+  async #delete(options: KeyOptions): Promise<boolean> {
     const key = toKey(options.key)
     this.l1?.delete(key)
     if (this.l2) await this.#l2Delete([key], this.defaults)
     this.events.deleted(key)
+    await this.#notify('delete', [key])
     return true
   }
 
   /** Removes `keys`. Resolves `true`. */
-  async deleteMany(options: { keys: string[] }): Promise<boolean> {
+  deleteMany(options: { keys: string[] }): Promise<boolean> {
+    return tracing() ? this.tracer.trace('deleteMany', options?.keys, () => this.#deleteMany(options)) : this.#deleteMany(options)
+  }
+
+  async #deleteMany(options: { keys: string[] }): Promise<boolean> {
     const keys = Array.from(options.keys, toKey)
     this.l1?.deleteMany(keys)
     if (this.l2) await this.#l2Delete(keys, this.defaults)
     for (const key of keys) this.events.deleted(key)
+    await this.#notify('delete', keys)
     return true
   }
 
   /** Turns `key` stale: grace may still serve it. Resolves `true`. */
-  async expire(options: KeyOptions): Promise<boolean> {
+  expire(options: KeyOptions): Promise<boolean> {
+    return tracing() ? this.tracer.trace('expire', options?.key, () => this.#expire(options)) : this.#expire(options)
+  }
+
+  async #expire(options: KeyOptions): Promise<boolean> {
     const key = toKey(options.key)
     this.l1?.expire(key)
     if (this.l2) await this.#l2Call(() => this.l2!.expire(key), false, this.defaults)
     this.events.expired(key)
+    await this.#notify('expire', [key])
     return true
   }
 
+  /**
+   * Removes every entry carrying any of `tags`, from both tiers; a value computed before
+   * and written after (by a slow factory, here or on another node) is refused too.
+   * Resolves `true`.
+   */
+  async deleteByTag(options: { tags: string[] }): Promise<boolean> {
+    await this.#invalidateTags('delete', options.tags)
+    return true
+  }
+
+  /**
+   * Turns every entry carrying any of `tags` stale: grace may still serve them, and the
+   * next `getOrSet` recomputes them. Resolves `true`.
+   */
+  async expireByTag(options: { tags: string[] }): Promise<boolean> {
+    await this.#invalidateTags('expire', options.tags)
+    return true
+  }
+
+  async #invalidateTags(kind: 'delete' | 'expire', raw: string[]) {
+    if (!Array.isArray(raw) || raw.some((tag) => typeof tag !== 'string')) {
+      throw new InvalidOptionError('tags', raw, 'an array of strings')
+    }
+    const tags = this.#qualify(raw)
+    const at = this.tags.stamp()
+    this.tags.note(kind, tags, at)
+    if (kind === 'delete') this.l1?.deleteTagged(tags)
+    else this.l1?.expireTagged(tags)
+    const l2 = this.l2
+    if (l2) {
+      await this.#l2Call(async () => {
+        await l2.recordInvalidations(kind, tags, at)
+        if (kind === 'delete') await l2.deleteTagged(tags)
+      }, undefined, this.defaults)
+    }
+    // Tags are already qualified: they travel without a namespace.
+    await this.#notify(kind === 'delete' ? 'deleteByTag' : 'expireByTag', tags, at, '')
+  }
+
   /** Removes every entry of this cache (of this namespace, for a namespace). */
-  async clear(): Promise<void> {
+  clear(): Promise<void> {
+    return tracing() ? this.tracer.trace('clear', undefined, () => this.#clear()) : this.#clear()
+  }
+
+  async #clear(): Promise<void> {
     this.l1?.clear()
     if (this.l2) await this.#l2Call(() => this.l2!.clear(), undefined, this.defaults)
     this.events.cleared()
+    await this.#notify('clear', [])
   }
 
   /**
@@ -501,7 +744,7 @@ export class Cache {
       const key = keys[i]
       const entry = this.l2 ? this.#accept(key, remote[n]) : undefined
       if (entry && (entry.fresh || resolved.graceEnabled)) {
-        this.#backfill(key, entry)
+        this.#backfill(key, entry, resolved)
         if (entry.fresh) this.counters.hits++
         else this.counters.staleHits++
         values[i] = entry.value as T
@@ -511,7 +754,10 @@ export class Cache {
       if (local) {
         this.counters.staleHits++
         values[i] = local.value as T
-      } else this.counters.misses++
+      } else {
+        this.counters.misses++
+        values[i] = undefined // a hole would be skipped by forEach and told apart by deepEqual
+      }
     })
     return values
   }
@@ -519,33 +765,85 @@ export class Cache {
   /** Stores several values: each in the L1, all in one L2 round trip. Resolves `true`. */
   async setMany<T>(options: SetManyOptions<T>): Promise<boolean> {
     const shared = this.defaults.withCall(options)
-    const writes = options.items.map((item) => {
+    const createdAt = this.tags.stamp()
+    const writes = options.items.map((item): PendingWrite => {
       const key = toKey(item.key)
       if (item.value === undefined) throw new UndefinedValueError(key)
       const resolved = shared.withCall(item)
-      return { key, value: item.value as unknown, ttl: resolved.ttl, grace: resolved.grace, tags: item.tags ?? options.tags ?? [] }
+      return {
+        key,
+        value: item.value,
+        ttl: resolved.ttl,
+        grace: resolved.grace,
+        tags: [...(item.tags ?? options.tags ?? [])],
+        createdAt,
+        refreshIn: resolved.refreshDelay(resolved.ttl),
+        skipL2Write: (item.skipL2Write ?? options.skipL2Write) === true,
+        skipBusNotify: (item.skipBusNotify ?? options.skipBusNotify) === true,
+      }
     })
-    await this.#writeAll(writes, shared, options.skipL2Write === true)
+    await this.#writeAll(writes, shared)
     return true
   }
 
-  /** Nothing to prune in memory; here for bentocache's surface. */
+  /**
+   * Removes expired entries from an L2 whose storage keeps them (a JS driver with `prune`);
+   * Redis and the memory tier drop them by themselves.
+   */
   prune(): Promise<void> {
-    return Promise.resolve()
+    return this.l2?.prune() ?? Promise.resolve()
   }
 
   /** Closes the L2 connection (nothing to close in memory). A later operation reopens it. */
   async disconnect(): Promise<void> {
-    await this.l2?.disconnect()
+    await Promise.all([this.l2?.disconnect(), this.bus?.disconnect()])
+  }
+
+  /** Starts or stops keeping evicted keys in the engine, for {@link emitEvictions}. */
+  reportEvictions(on: boolean) {
+    this.l1?.reportEvictions(on)
+  }
+
+  /** Emits `cache:evicted` for each key the L1 evicted or expired since the last call. */
+  emitEvictions() {
+    if (!this.l1) return
+    const { keys, expired } = this.l1.takeEvictions()
+    keys.forEach((key, i) => this.events.evicted(key, expired[i] ? 'expired' : 'size'))
   }
 
   /** Counters of this store (shared by its namespaces) and of its L1 tier. */
   getStats(): CacheStats {
     const retries = this.l2?.retries
-    return this.counters.read(this.l1?.stats(), retries ? { pending: retries.size, dropped: retries.dropped } : undefined)
+    return this.counters.read(this.l1?.stats(), retries ? { pending: retries.size, dropped: retries.dropped } : undefined, this.bus?.stats())
+  }
+
+  /**
+   * This store's {@link getStats} in the Prometheus text format (see `metrics.ts`), labelled
+   * `store="<name>"`; a namespace shows its store's.
+   */
+  metrics(options?: MetricsOptions): string {
+    return prometheusText([{ store: this.name, stats: this.getStats() }], options)
   }
 }
 
+
+/** How a call's value is written, before its factory (if any) adapts it through `ctx`. */
+function writeOptionsOf(call: CallOptions, resolved: ResolvedOptions): WriteOptions {
+  return {
+    ttl: resolved.ttl,
+    grace: resolved.grace,
+    tags: call.tags ? [...call.tags] : [],
+    skipL2Write: call.skipL2Write ?? false,
+    skipBusNotify: call.skipBusNotify ?? false,
+  }
+}
+
+/** The keys of the `writes` that `keep` accepts. */
+function keysWhere(writes: PendingWrite[], keep: (write: PendingWrite) => boolean): string[] {
+  const keys: string[] = []
+  for (const write of writes) if (keep(write)) keys.push(write.key)
+  return keys
+}
 
 /** A key as the engine takes it: a string as it is, a number as its decimal text. */
 function toKey(key: unknown): string {

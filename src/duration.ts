@@ -46,6 +46,38 @@ export function parseOptionalDuration(value: Duration | null | false | undefined
   return parseDuration(value, option)
 }
 
+/** The longest delay a Node.js timer can wait (longer ones fire after 1 ms). */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * A duration that sets a timer (`timeout`, `hardTimeout`, `lockTimeout`) or a backoff: at
+ * least 0 and at most {@link MAX_TIMER_MS} (about 24.8 days).
+ * @throws {InvalidOptionError} for a negative, infinite or longer one.
+ */
+export function parseTimerDuration(value: Duration, option: string): number {
+  const ms = parseDuration(value, option)
+  if (!(ms >= 0 && ms <= MAX_TIMER_MS)) {
+    throw new InvalidOptionError(option, value, `a duration from 0 to ${MAX_TIMER_MS} ms (about 24.8 days)`)
+  }
+  return ms
+}
+
+/** {@link parseTimerDuration} for an optional one (`null`, `undefined`, `false`: off). */
+export function parseOptionalTimerDuration(value: Duration | null | false | undefined, option: string): number | null {
+  if (value === null || value === undefined || value === false) return null
+  return parseTimerDuration(value, option)
+}
+
+/**
+ * A grace period: negative means none (as 0); it must be finite (grace has no "forever").
+ * @throws {InvalidOptionError} for an infinite or unparseable one.
+ */
+export function parseGrace(value: Duration | null | false | undefined): number {
+  const ms = parseOptionalDuration(value, 'grace') ?? 0
+  if (!Number.isFinite(ms)) throw new InvalidOptionError('grace', value, 'a finite duration, false or 0')
+  return Math.max(0, ms)
+}
+
 const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4, pb: 1024 ** 5 }
 const BYTES = /^((-|\+)?(\d+(?:\.\d+)?)) *(kb|mb|gb|tb|pb|b)?$/i
 

@@ -2,16 +2,22 @@ import {
   l1Clear,
   l1Delete,
   l1DeleteMany,
+  l1DeleteTagged,
+  l1ExpireTagged,
   l1Expire,
   l1Get,
+  l1GetOrClaimRefresh,
   l1Namespace,
   l1Peek,
   l1Set,
   l1SetSlot,
+  l1ReportEvictions,
   l1Stats,
+  l1TakeEvictions,
   type L1Handle,
   type L1StatsOut,
-} from '../index.js'
+  type Evictions,
+} from './native.js'
 import { serializeValue, type Serializer } from './serializer.js'
 import { SlotTable } from './slot_table.js'
 
@@ -54,6 +60,20 @@ export class MemoryTier {
     return raw === null ? STALE : MISS
   }
 
+  /**
+   * The hot path of `getOrSet`: as {@link get}, except that a fresh entry past its
+   * eager-refresh threshold reads as {@link STALE} for the one caller that claimed its
+   * refresh (the engine answers `false`, once per entry). That caller then peeks the entry,
+   * finds it `fresh`, serves it and starts the refresh; every other hit gets the value.
+   * Folding the claim into the STALE branch keeps a hit's test at two comparisons.
+   */
+  getOrClaimRefresh(key: string): unknown {
+    const raw = l1GetOrClaimRefresh(this.handle, key)
+    if (typeof raw === 'string') return this.serializer!.deserialize(raw)
+    if (typeof raw === 'number') return this.slots!.values[raw]
+    return raw === undefined ? MISS : STALE
+  }
+
   /** The entry, fresh or stale, without counting a lookup. */
   peek(key: string): TierEntry | undefined {
     const entry = l1Peek(this.handle, key)
@@ -67,15 +87,16 @@ export class MemoryTier {
   }
 
   /**
-   * Stores `value`, fresh for `ttl` ms (`null`: forever), kept `grace` ms longer.
+   * Stores `value`, fresh for `ttl` ms (`null`: forever), kept `grace` ms longer, due for an
+   * eager refresh `refreshIn` ms from now (`undefined`: never).
    * Returns `false` when the entry exceeds `maxEntrySize`: it is refused and the key then
    * holds nothing.
    */
-  set(key: string, value: unknown, ttl: number | null, grace: number, tags?: string[]): boolean {
-    if (this.serializer) return l1Set(this.handle, key, serializeValue(this.serializer, key, value), ttl, grace, tags)
+  set(key: string, value: unknown, ttl: number | null, grace: number, tags?: string[], refreshIn?: number): boolean {
+    if (this.serializer) return l1Set(this.handle, key, serializeValue(this.serializer, key, value), ttl, grace, tags, refreshIn)
     const slot = this.slots!.alloc(value)
     try {
-      return l1SetSlot(this.handle, key, slot, ttl, grace, tags)
+      return l1SetSlot(this.handle, key, slot, ttl, grace, tags, refreshIn)
     } catch (error) {
       this.slots!.release(slot)
       throw error
@@ -86,9 +107,9 @@ export class MemoryTier {
    * As {@link set}, for a value that also comes as `text`, already serialized by the same
    * serializer (an entry read from L2): a serializing tier stores the text as it is.
    */
-  setSerialized(key: string, value: unknown, text: string, ttl: number | null, grace: number, tags?: string[]): boolean {
-    if (this.serializer) return l1Set(this.handle, key, text, ttl, grace, tags)
-    return this.set(key, value, ttl, grace, tags)
+  setSerialized(key: string, value: unknown, text: string, ttl: number | null, grace: number, tags?: string[], refreshIn?: number): boolean {
+    if (this.serializer) return l1Set(this.handle, key, text, ttl, grace, tags, refreshIn)
+    return this.set(key, value, ttl, grace, tags, refreshIn)
   }
 
   delete(key: string): boolean {
@@ -99,6 +120,16 @@ export class MemoryTier {
     return l1DeleteMany(this.handle, keys)
   }
 
+  /** Removes the entries carrying any of `tags` (qualified tags: they span namespaces). */
+  deleteTagged(tags: string[]): number {
+    return l1DeleteTagged(this.handle, tags)
+  }
+
+  /** Turns the entries carrying any of `tags` stale, keeping them for grace. */
+  expireTagged(tags: string[]): number {
+    return l1ExpireTagged(this.handle, tags)
+  }
+
   expire(key: string): boolean {
     return l1Expire(this.handle, key)
   }
@@ -106,6 +137,16 @@ export class MemoryTier {
   /** Removes this namespace's entries, nested namespaces included. */
   clear() {
     l1Clear(this.handle)
+  }
+
+  /** Starts or stops the engine's log of evicted keys (of the whole store). */
+  reportEvictions(on: boolean) {
+    l1ReportEvictions(this.handle, on)
+  }
+
+  /** Keys evicted or expired since the last call, relative to this namespace. */
+  takeEvictions(): Evictions {
+    return l1TakeEvictions(this.handle)
   }
 
   stats(): L1StatsOut {

@@ -1,5 +1,5 @@
 import { InvalidOptionError, type FactoryError } from './errors.js'
-import { type Duration, parseDuration, parseOptionalDuration, parseTtl } from './duration.js'
+import { type Duration, parseGrace, parseOptionalTimerDuration, parseTimerDuration, parseTtl } from './duration.js'
 
 /**
  * Options that may be set globally (`new BentoCache({...})`), per store (`bentostore({...})`)
@@ -29,6 +29,14 @@ export interface CacheOptions {
   onFactoryError?: (error: FactoryError) => void
   /** Whether L2 failures are hidden from callers. Default: true when an L1 exists. */
   suppressL2Errors?: boolean
+  /**
+   * Eager refresh, as FusionCache's: a ratio of the ttl, strictly between 0 and 1. An entry
+   * written with `eagerRefresh: 0.8` and a ttl is due at 80% of its ttl; the first
+   * `getOrSet` hit from then on (L1 or L2) returns the cached value at once and starts one
+   * factory run in the background, whose value replaces the entry with a fresh ttl.
+   * `false` or `null`: off (overrides a store's or global setting). Default off.
+   */
+  eagerRefresh?: number | false | null
 }
 
 /** Options that only make sense for one call. */
@@ -53,6 +61,7 @@ export const CACHE_OPTION_NAMES = [
   'lockTimeout',
   'onFactoryError',
   'suppressL2Errors',
+  'eagerRefresh',
 ] as const
 
 /**
@@ -63,6 +72,34 @@ export function rejectUnknownOptions(options: object, known: readonly string[], 
   for (const name of Object.keys(options)) {
     if (!known.includes(name)) throw new InvalidOptionError(name, (options as any)[name], `an option of ${where} (${known.join(', ')})`)
   }
+}
+
+const DURATION_OPTIONS = ['ttl', 'grace', 'graceBackoff', 'timeout', 'hardTimeout', 'lockTimeout'] as const
+/** Per option, the values calls gave that were found valid, so a hit need not parse them again. */
+const VALID_CALL_DURATIONS = Object.fromEntries(DURATION_OPTIONS.map((name) => [name, new Set<unknown>()])) as Record<
+  (typeof DURATION_OPTIONS)[number],
+  Set<unknown>
+>
+
+/**
+ * Why a call's durations are invalid, or `undefined`: for the L1 hit path, which uses none
+ * of them yet must not ignore an invalid one. Valid values are remembered (a few hundred at
+ * most), so a call repeating `ttl: '10m'` costs one set lookup per option, no parse.
+ */
+export function invalidCallDuration(call: CacheOptions): InvalidOptionError | undefined {
+  for (const name of DURATION_OPTIONS) {
+    const value = call[name]
+    const valid = VALID_CALL_DURATIONS[name]
+    if (value === undefined || valid.has(value)) continue
+    try {
+      ResolvedOptions.resolve({ [name]: value })
+    } catch (error) {
+      return error as InvalidOptionError
+    }
+    if (valid.size >= 256) valid.clear()
+    valid.add(value)
+  }
+  return undefined
 }
 
 /** bentocache's defaults. */
@@ -89,6 +126,8 @@ export class ResolvedOptions {
     readonly lockTimeout: number | null,
     readonly onFactoryError: ((error: FactoryError) => void) | undefined,
     readonly suppressL2Errors: boolean | undefined,
+    /** The eager-refresh ratio of the ttl, in (0, 1); `null` for none. */
+    readonly eagerRefresh: number | null,
   ) {}
 
   /** The defaults overridden by each level in turn; `undefined` values override nothing. */
@@ -102,14 +141,15 @@ export class ResolvedOptions {
     const { ttl, grace, graceBackoff, timeout, hardTimeout, lockTimeout } = raw
     return new ResolvedOptions(
       ttl !== undefined ? parseTtl(ttl) : base!.ttl,
-      grace !== undefined ? Math.max(0, parseOptionalDuration(grace, 'grace') ?? 0) : base!.grace,
-      graceBackoff !== undefined ? parseDuration(graceBackoff, 'graceBackoff') : base!.graceBackoff,
+      grace !== undefined ? parseGrace(grace) : base!.grace,
+      graceBackoff !== undefined ? parseTimerDuration(graceBackoff, 'graceBackoff') : base!.graceBackoff,
       // bentocache turns a null timeout into 0 (stale-while-revalidate).
-      timeout !== undefined ? (parseOptionalDuration(timeout, 'timeout') ?? 0) : base!.timeout,
-      hardTimeout !== undefined ? parseOptionalDuration(hardTimeout, 'hardTimeout') : (base?.hardTimeout ?? null),
-      lockTimeout !== undefined ? parseOptionalDuration(lockTimeout, 'lockTimeout') : (base?.lockTimeout ?? null),
+      timeout !== undefined ? (parseOptionalTimerDuration(timeout, 'timeout') ?? 0) : base!.timeout,
+      hardTimeout !== undefined ? parseOptionalTimerDuration(hardTimeout, 'hardTimeout') : (base?.hardTimeout ?? null),
+      lockTimeout !== undefined ? parseOptionalTimerDuration(lockTimeout, 'lockTimeout') : (base?.lockTimeout ?? null),
       raw.onFactoryError ?? base?.onFactoryError,
       raw.suppressL2Errors ?? base?.suppressL2Errors,
+      raw.eagerRefresh !== undefined ? parseEagerRefresh(raw.eagerRefresh) : (base?.eagerRefresh ?? null),
     )
   }
 
@@ -123,11 +163,29 @@ export class ResolvedOptions {
       call.hardTimeout === undefined &&
       call.lockTimeout === undefined &&
       call.onFactoryError === undefined &&
-      call.suppressL2Errors === undefined
+      call.suppressL2Errors === undefined &&
+      call.eagerRefresh === undefined
     ) {
       return this
     }
     return ResolvedOptions.#fromRaw(call, this)
+  }
+
+  /**
+   * How long after its writing an entry of `ttl` ms is due for an eager refresh; `undefined`
+   * without eager refresh or without a ttl (an entry that never expires is never refreshed).
+   */
+  refreshDelay(ttl: number | null): number | undefined {
+    return this.eagerRefresh === null || ttl === null || ttl < 0 ? undefined : Math.floor(ttl * this.eagerRefresh)
+  }
+
+  /**
+   * When an entry read from L2 (made at `createdAt`, fresh until `logicalExpiresAt`) is due
+   * for an eager refresh by these options' ratio, in ms since the epoch; `undefined`: never.
+   */
+  refreshAt(createdAt: number, logicalExpiresAt: number | null): number | undefined {
+    if (this.eagerRefresh === null || logicalExpiresAt === null) return undefined
+    return createdAt + (logicalExpiresAt - createdAt) * this.eagerRefresh
   }
 
   /** Whether stale entries may be served. */
@@ -154,4 +212,15 @@ export class ResolvedOptions {
     if (this.hardTimeout) return { soft: false, ms: this.hardTimeout }
     return null
   }
+}
+
+/**
+ * The `eagerRefresh` option: a ratio strictly between 0 and 1, or `false`/`null` for none.
+ * @throws {InvalidOptionError} for anything else (0 and 1 included: 0 would refresh on every
+ * hit, 1 never before the entry expires).
+ */
+function parseEagerRefresh(value: unknown): number | null {
+  if (value === false || value === null) return null
+  if (typeof value === 'number' && value > 0 && value < 1) return value
+  throw new InvalidOptionError('eagerRefresh', value, 'a ratio of the ttl between 0 and 1 (exclusive), such as 0.8, or false')
 }

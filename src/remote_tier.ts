@@ -1,14 +1,5 @@
-import {
-  l2Clear,
-  l2DeleteMany,
-  l2Disconnect,
-  l2Expire,
-  l2GetMany,
-  l2SetMany,
-  type ExternalObject,
-  type L2Reads,
-  type RedisTier,
-} from '../index.js'
+import type { ExternalObject, RedisTier } from './native.js'
+import { nativeBackend, type L2Backend, type L2Reads } from './l2_backend.js'
 import { serializeValue, type Serializer } from './serializer.js'
 import { WriteRetryQueue } from './write_retry_queue.js'
 import type { TierEntry } from './memory_tier.js'
@@ -34,6 +25,8 @@ export interface RemoteWrite {
   /** Kept this many ms past the ttl. */
   grace: number
   tags?: string[]
+  /** When the value was made, in ms since the epoch; now if absent. */
+  createdAt?: number
 }
 
 /** Reads waiting to go to Redis together: keys as stored, and their callers. */
@@ -50,7 +43,7 @@ interface ReadBatch {
 class ReadCoalescer {
   #batch: ReadBatch | undefined
 
-  constructor(private readonly handle: ExternalObject<RedisTier>) {}
+  constructor(private readonly backend: L2Backend) {}
 
   /** `key`'s read, decoded by `decode` from the batch it went in. */
   read(key: string, decode: (reads: L2Reads, i: number) => RemoteRead): Promise<RemoteRead> {
@@ -68,7 +61,7 @@ class ReadCoalescer {
   #flush() {
     const batch = this.#batch!
     this.#batch = undefined
-    l2GetMany(this.handle, batch.keys).then(
+    this.backend.getMany(batch.keys).then(
       (reads) => batch.waiters.forEach((waiter, i) => waiter.resolve(waiter.decode(reads, i))),
       (error) => batch.waiters.forEach((waiter) => waiter.reject(error)),
     )
@@ -76,24 +69,35 @@ class ReadCoalescer {
 }
 
 /**
- * The L2 tier (Redis) of one namespace. Every call is one promise settled by the Rust
- * engine on its own threads; values cross as serialized text. Failures reject: the cache
- * decides whether to hide them (`suppressL2Errors`) and when to stop trying (the breaker).
+ * The L2 tier of one namespace. On the engine's own tiers (Redis) every call is one promise
+ * settled by the Rust engine on its own threads; on a JS driver, the driver's promises.
+ * Values cross as serialized text. Failures reject: the cache decides whether to hide them
+ * (`suppressL2Errors`) and when to stop trying (the breaker).
  */
 export class RemoteTier {
+  private readonly backend: L2Backend
+  /** Failed writes to retry; one queue for a tier and all its namespaces. */
+  readonly retries: WriteRetryQueue
+  private readonly reads: ReadCoalescer
+
   constructor(
-    private readonly handle: ExternalObject<RedisTier>,
+    /** The engine's tier (`l2Create()`), or any other {@link L2Backend}. */
+    source: ExternalObject<RedisTier> | L2Backend,
     private readonly serializer: Serializer,
     /** This namespace's key prefix inside the tier's own prefix (`users:`), or empty. */
     private readonly namespacePrefix = '',
-    /** Failed writes to retry; one queue for a tier and all its namespaces. */
-    readonly retries = new WriteRetryQueue(handle),
-    private readonly reads = new ReadCoalescer(handle),
-  ) {}
+    /** What a namespace shares with the tier it was made from. */
+    shared?: { backend: L2Backend; retries: WriteRetryQueue; reads: ReadCoalescer },
+  ) {
+    this.backend = shared?.backend ?? ('getMany' in source ? source : nativeBackend(source))
+    this.retries = shared?.retries ?? new WriteRetryQueue(this.backend)
+    this.reads = shared?.reads ?? new ReadCoalescer(this.backend)
+  }
 
   /** The tier of namespace `name`, nested in this one. */
   namespace(name: string): RemoteTier {
-    return new RemoteTier(this.handle, this.serializer, `${this.namespacePrefix}${name}:`, this.retries, this.reads)
+    const { backend, retries, reads } = this
+    return new RemoteTier(backend, this.serializer, `${this.namespacePrefix}${name}:`, { backend, retries, reads })
   }
 
   get(key: string): Promise<RemoteRead> {
@@ -104,7 +108,7 @@ export class RemoteTier {
 
   /** Reads `keys` in one round trip, in order. */
   async getMany(keys: string[]): Promise<RemoteRead[]> {
-    const reads = await l2GetMany(this.handle, keys.map((key) => this.namespacePrefix + key))
+    const reads = await this.backend.getMany(keys.map((key) => this.namespacePrefix + key))
     return keys.map((_, i) => this.#decode(reads, i))
   }
 
@@ -114,52 +118,81 @@ export class RemoteTier {
    */
   async setMany(writes: RemoteWrite[], queueOnly = false): Promise<void> {
     const now = Date.now()
-    const items = writes.map(({ key, value, ttl, grace, tags }) => ({
+    const items = writes.map(({ key, value, ttl, grace, tags, createdAt }) => ({
       key: this.namespacePrefix + key,
       value: serializeValue(this.serializer, key, value),
       logicalExpiresAt: ttl === null ? undefined : now + ttl,
       ttl: ttl === null ? undefined : ttl + grace,
       tags,
+      createdAt,
     }))
-    if (queueOnly) return this.retries.set(items)
+    const keys = items.map((item) => item.key)
+    const ticket = this.retries.begin(keys)
+    if (queueOnly) return this.retries.failed(items, ticket)
     try {
-      await l2SetMany(this.handle, items)
+      await this.backend.setMany(items)
     } catch (error) {
-      this.retries.set(items)
+      this.retries.failed(items, ticket)
       throw error
     }
-    this.retries.settle(items.map((item) => item.key))
+    this.retries.succeeded(keys, ticket)
   }
 
   /** Removes keys in one round trip, queued for retry as {@link setMany}'s writes are. */
   async deleteMany(keys: string[], queueOnly = false): Promise<number> {
     const stored = keys.map((key) => this.namespacePrefix + key)
+    const ticket = this.retries.begin(stored)
     if (queueOnly) {
-      this.retries.delete(stored)
+      this.retries.failed(stored, ticket)
       return 0
     }
     try {
-      const removed = await l2DeleteMany(this.handle, stored)
-      this.retries.settle(stored)
+      const removed = await this.backend.deleteMany(stored)
+      this.retries.succeeded(stored, ticket)
       return removed
     } catch (error) {
-      this.retries.delete(stored)
+      this.retries.failed(stored, ticket)
       throw error
     }
   }
 
+  /** Removes the entries filed under any of `tags` (qualified tags: they span namespaces). */
+  deleteTagged(tags: string[]): Promise<number> {
+    return this.backend.deleteTagged(tags)
+  }
+
+  /** Records tag invalidations for every node to see. */
+  recordInvalidations(kind: 'delete' | 'expire', tags: string[], at: number): Promise<void> {
+    return this.backend.recordInvalidations(kind, tags, at)
+  }
+
+  /** Every recorded tag invalidation. */
+  async invalidations(): Promise<Array<{ kind: 'delete' | 'expire'; tag: string; at: number }>> {
+    const { fields, at } = await this.backend.invalidations()
+    return fields.flatMap((field, i) => {
+      const colon = field.indexOf(':')
+      const kind = field.slice(0, colon)
+      return kind === 'delete' || kind === 'expire' ? [{ kind, tag: field.slice(colon + 1), at: at[i] }] : []
+    })
+  }
+
   expire(key: string): Promise<boolean> {
-    return l2Expire(this.handle, this.namespacePrefix + key)
+    return this.backend.expire(this.namespacePrefix + key)
   }
 
   /** Closes the connection (shared by every namespace); a later operation reopens it. */
   disconnect(): Promise<void> {
-    return l2Disconnect(this.handle)
+    return this.backend.disconnect()
+  }
+
+  /** Removes expired entries, where the storage does not drop them itself. */
+  prune(): Promise<void> {
+    return this.backend.prune?.() ?? Promise.resolve()
   }
 
   /** Removes this namespace's keys (all of the tier's for the root). */
   clear(): Promise<void> {
-    return l2Clear(this.handle, this.namespacePrefix)
+    return this.backend.clear(this.namespacePrefix)
   }
 
   /** The `i`-th read of a batch. */

@@ -1,4 +1,4 @@
-import { l1TakeFreedSlots, type L1Handle } from '../index.js'
+import { l1TakeFreedSlots, type L1Handle } from './native.js'
 
 /**
  * The values of a `serialize: false` store. They stay JS values on the V8 heap, held here

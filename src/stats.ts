@@ -1,4 +1,5 @@
-import type { L1StatsOut } from '../index.js'
+import type { L1StatsOut } from './native.js'
+import type { BusStats } from './bus/cache_bus.js'
 
 /** A reading of a store's counters, from `getStats()`. */
 export interface CacheStats {
@@ -21,6 +22,15 @@ export interface CacheStats {
     /** Callers that stopped waiting at a soft or hard timeout. */
     timeouts: number
   }
+  /** Factory runs in the background, started on a hit (each is also in `factory.runs`). */
+  refresh: {
+    /** Stale-while-revalidate: a stale value served at once (`timeout: 0`), refreshed behind it. */
+    staleWhileRevalidate: number
+    /** Eager refresh: a fresh value served past its `eagerRefresh` threshold, refreshed behind it. */
+    eager: number
+    /** Background runs (of either kind) that failed; each went to `onFactoryError`. */
+    errors: number
+  }
   /** The L1 tier, counted in Rust: lookups, writes, evictions, entries and bytes held; absent without an L1. */
   l1?: L1StatsOut
   /** The L2 tier (Redis), as the cache saw it. */
@@ -38,6 +48,8 @@ export interface CacheStats {
     /** Writes waiting to be retried, and those dropped because the retry queue was full. */
     retries: { pending: number; dropped: number }
   }
+  /** The bus, if the store has one: messages sent and received, retries, gaps noticed. */
+  bus?: BusStats
 }
 
 /** The counters a store keeps in JS; plain fields, so counting costs an increment. */
@@ -48,13 +60,16 @@ export class CacheCounters {
   factoryRuns = 0
   factoryErrors = 0
   factoryTimeouts = 0
+  refreshStaleWhileRevalidate = 0
+  refreshEager = 0
+  refreshErrors = 0
   l2Hits = 0
   l2Misses = 0
   l2Errors = 0
   l2Skipped = 0
   l2Unreadable = 0
 
-  read(l1: L1StatsOut | undefined, retries = { pending: 0, dropped: 0 }): CacheStats {
+  read(l1: L1StatsOut | undefined, retries = { pending: 0, dropped: 0 }, bus?: BusStats): CacheStats {
     const reads = this.hits + this.staleHits + this.misses
     return {
       hits: this.hits,
@@ -62,8 +77,10 @@ export class CacheCounters {
       misses: this.misses,
       hitRate: reads === 0 ? 0 : (this.hits + this.staleHits) / reads,
       factory: { runs: this.factoryRuns, errors: this.factoryErrors, timeouts: this.factoryTimeouts },
+      refresh: { staleWhileRevalidate: this.refreshStaleWhileRevalidate, eager: this.refreshEager, errors: this.refreshErrors },
       l1,
       l2: { hits: this.l2Hits, misses: this.l2Misses, errors: this.l2Errors, skipped: this.l2Skipped, unreadable: this.l2Unreadable, retries },
+      bus,
     }
   }
 }

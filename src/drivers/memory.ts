@@ -1,10 +1,13 @@
-import { l1Create } from '../../index.js'
+import { l1Create } from '../native.js'
 import { InvalidOptionError } from '../errors.js'
 import { parseBytes } from '../duration.js'
 import { rejectUnknownOptions } from '../options.js'
 import { MemoryTier } from '../memory_tier.js'
 import type { Serializer } from '../serializer.js'
 import { SlotTable } from '../slot_table.js'
+import { busChannel, type CreateBusDriverResult } from '../bus/bus_driver.js'
+import { resolveRetryQueue, type RetryQueueOptions } from '../bus/cache_bus.js'
+import { MemoryTransport } from '../bus/memory_transport.js'
 
 /** Options of the in-memory (L1) store. */
 export interface MemoryDriverOptions {
@@ -26,6 +29,29 @@ export interface MemoryDriverOptions {
   serialize?: boolean
   /** Key prefix of this tier, overriding the store's and the global `prefix`. */
   prefix?: string
+  /**
+   * Share this store with every thread of the process: each `memoryDriver({ shared: name })`
+   * with the same name, in the main thread or in any worker thread (`worker_threads`), uses
+   * one and the same Rust store, so a value written in one thread is read in the others and
+   * N workers hold one copy of the data instead of N.
+   *
+   * Default: `undefined`, a store of this driver's own (what bentocache does).
+   *
+   * - A non-empty string of at most 256 bytes (UTF-8); anything else throws
+   *   {@link InvalidOptionError} (`E_INVALID_OPTION`) when the cache is built.
+   * - Needs `serialize: true` (the default): values kept by reference are objects of one
+   *   thread's heap and cannot be read in another (`serialize: false` throws).
+   * - Every thread must give the same `maxItems`, `maxSize` and `maxEntrySize` (after the
+   *   defaults are applied): the store keeps the limits it was first built with, and a
+   *   different set throws {@link InvalidOptionError} naming both.
+   * - The store lives while some cache of the process holds it: once the last one is
+   *   collected, its entries are freed and the next store of that name starts empty.
+   * - Keys are prefixed as usual, so caches with the same prefix (and namespace) see the
+   *   same keys; `clear()` of one clears them for every thread.
+   * - Only the L1 is shared. Eviction events (`cache:evicted`... reporting) go to whichever
+   *   thread polls for them first; counters (`getStats()`) are the store's, all threads'.
+   */
+  shared?: string
 }
 
 /** What a driver factory is given when its store is built. */
@@ -40,13 +66,13 @@ export interface CreateDriverResult<Options, Driver> {
   factory: (config: DriverConfig) => Driver
 }
 
-/** The in-memory store, off the V8 heap, run by the Rust engine (moka). */
+/** The in-memory store, off the V8 heap, run by the Rust engine (W-TinyLFU eviction). */
 export function memoryDriver(options: MemoryDriverOptions = {}): CreateDriverResult<MemoryDriverOptions, MemoryTier> {
   return { options, factory: (config) => createMemoryTier(options, config) }
 }
 
 function createMemoryTier(options: MemoryDriverOptions, config: DriverConfig): MemoryTier {
-  rejectUnknownOptions(options, ['maxItems', 'maxSize', 'maxEntrySize', 'serialize', 'prefix'], 'memoryDriver()')
+  rejectUnknownOptions(options, ['maxItems', 'maxSize', 'maxEntrySize', 'serialize', 'prefix', 'shared'], 'memoryDriver()')
   const maxItems = options.maxItems ?? 1000
   if (!Number.isInteger(maxItems) || maxItems <= 0) {
     throw new InvalidOptionError('maxItems', maxItems, 'a positive integer')
@@ -57,6 +83,54 @@ function createMemoryTier(options: MemoryDriverOptions, config: DriverConfig): M
   if (!serialize && (maxSize !== undefined || maxEntrySize !== undefined)) {
     throw new InvalidOptionError('serialize', false, 'true when maxSize or maxEntrySize is set: values kept by reference are not measured')
   }
-  const handle = l1Create({ maxItems, maxSize, maxEntrySize }, options.prefix ?? config.prefix)
+  const shared = sharedName(options.shared, serialize)
+  const handle = createHandle({ maxItems, maxSize, maxEntrySize }, options.prefix ?? config.prefix, shared)
   return serialize ? new MemoryTier(handle, config.serializer, null) : new MemoryTier(handle, null, new SlotTable(handle))
+}
+
+/** Longest name of a shared store, in UTF-8 bytes (the engine's `MAX_NAME_LEN`). */
+const MAX_SHARED_NAME_BYTES = 256
+
+/** The `shared` option, checked: a name, or `undefined` for a store of the driver's own. */
+function sharedName(shared: unknown, serialize: boolean): string | undefined {
+  if (shared === undefined) return undefined
+  if (typeof shared !== 'string' || shared.length === 0 || Buffer.byteLength(shared) > MAX_SHARED_NAME_BYTES) {
+    throw new InvalidOptionError('shared', shared, `a non-empty string of at most ${MAX_SHARED_NAME_BYTES} bytes naming the store`)
+  }
+  if (!serialize) {
+    throw new InvalidOptionError('serialize', false, 'true with shared: values kept by reference cannot be read in another thread')
+  }
+  return shared
+}
+
+/** The engine's store; a shared store opened with other limits than its own is an option error. */
+function createHandle(limits: Parameters<typeof l1Create>[0], prefix: string, shared: string | undefined) {
+  try {
+    return l1Create(limits, prefix, shared)
+  } catch (error) {
+    const message = (error as Error).message ?? ''
+    if (shared !== undefined && message.includes('already exists')) {
+      throw new InvalidOptionError('shared', shared, `the same maxItems, maxSize and maxEntrySize as the live store of that name (${message})`)
+    }
+    throw error
+  }
+}
+
+/** Options of the in-process bus. */
+export interface MemoryBusDriverOptions {
+  retryQueue?: RetryQueueOptions
+}
+
+/**
+ * A bus between caches of one process (each `BentoCache` built with it is one node): for
+ * tests and for several caches sharing a process. Messages are never lost.
+ */
+export function memoryBusDriver(options: MemoryBusDriverOptions = {}): CreateBusDriverResult<MemoryBusDriverOptions> {
+  return {
+    options,
+    factory: (config) => {
+      rejectUnknownOptions(options, ['retryQueue'], 'memoryBusDriver()')
+      return { transport: new MemoryTransport(busChannel(config.store)), retryQueue: resolveRetryQueue(options.retryQueue) }
+    },
+  }
 }

@@ -1,9 +1,12 @@
-import { l2Create } from '../../index.js'
+import { l2Create } from '../native.js'
 import { InvalidOptionError } from '../errors.js'
 import { parseDuration, type Duration } from '../duration.js'
 import { rejectUnknownOptions } from '../options.js'
 import { RemoteTier } from '../remote_tier.js'
 import type { CreateDriverResult, DriverConfig } from './memory.js'
+import { busChannel, type CreateBusDriverResult } from '../bus/bus_driver.js'
+import { resolveRetryQueue, type RetryQueueOptions } from '../bus/cache_bus.js'
+import { RedisTransport } from '../bus/redis_transport.js'
 
 /** ioredis-style connection options, as bentocache's redis driver takes them. */
 export interface RedisConnectionOptions {
@@ -90,4 +93,32 @@ function urlOf(options: RedisConnectionOptions): string {
 function checkedUrl(url: string): string {
   if (!/^rediss?:\/\//.test(url)) throw new InvalidOptionError('connection', url, 'a redis:// or rediss:// URL')
   return url
+}
+
+/** Options of the Redis bus, as bentocache's `redisBusDriver`. */
+export interface RedisBusDriverOptions {
+  /** Where to connect, as {@link RedisDriverOptions.connection}; a cluster's first node. */
+  connection?: RedisConnection
+  /** How messages that could not be sent are retried. */
+  retryQueue?: RetryQueueOptions
+  /** Longest a publish may take before it counts as failed (and is queued). Default `'1s'`. */
+  timeout?: Duration
+}
+
+/**
+ * The bus on Redis pub/sub, run by the Rust engine: keeps the L1 of every process of a
+ * store coherent, and notices lost messages (the L1 is then cleared rather than trusted).
+ */
+export function redisBusDriver(options: RedisBusDriverOptions = {}): CreateBusDriverResult<RedisBusDriverOptions> {
+  return {
+    options,
+    factory: (config) => {
+      rejectUnknownOptions(options, ['connection', 'retryQueue', 'timeout'], 'redisBusDriver()')
+      const timeout = parseDuration(options.timeout ?? '1s', 'timeout')
+      if (!(timeout > 0)) throw new InvalidOptionError('timeout', options.timeout, 'a positive duration')
+      const retryQueue = resolveRetryQueue(options.retryQueue)
+      const { urls } = resolveConnection(options.connection ?? 'redis://127.0.0.1:6379')
+      return { transport: new RedisTransport(urls[0], busChannel(config.store), timeout), retryQueue }
+    },
+  }
 }
