@@ -893,6 +893,21 @@ scenario('ctx.setOptions: ttl applied when truthy', async (lib) => {
   return { a: await cache.get({ key: 'a' }), b: await cache.get({ key: 'b' }) }
 })
 
+scenario('ctx.setOptions: ttl 0 or null over a short call ttl', async (lib) => {
+  const cache = create(lib)
+  await cache.getOrSet({ key: 'zero', ttl: 50, factory: async (ctx: any) => (ctx.setOptions({ ttl: 0 }), 'z') })
+  await cache.getOrSet({ key: 'null', ttl: 50, factory: async (ctx: any) => (ctx.setOptions({ ttl: null }), 'n') })
+  await sleep(160)
+  return { zero: await cache.get({ key: 'zero' }), null: await cache.get({ key: 'null' }) }
+})
+
+scenario('ctx.setOptions: tags', async (lib) => {
+  const cache = create(lib)
+  await cache.getOrSet({ key: 'a', factory: async (ctx: any) => (ctx.setOptions({ tags: ['t'] }), 'a') })
+  await cache.deleteByTag({ tags: ['t'] })
+  return { a: await cache.get({ key: 'a' }) }
+})
+
 scenario('ctx: shape of the factory context', async (lib) => {
   const cache = create(lib)
   let shape: unknown
@@ -1468,22 +1483,23 @@ const DIFFERENCES: Record<string, { readme: string; check: (rusto: any, bento: a
       expect(rusto.has).toBe(false)
     },
   },
+  'ctx.setOptions: ttl 0 or null over a short call ttl': {
+    readme: '21: a ttl of 0 or null in setOptions means forever, as in setTtl',
+    check: (rusto, bento) => {
+      expect(rusto).toEqual({ zero: 'z', null: 'n' })
+      expect(bento).toEqual({ zero: undefined, null: undefined })
+    },
+  },
+  'ctx.setOptions: tags': {
+    readme: '21: setOptions({ tags }) tags the entry',
+    check: (rusto, bento) => {
+      expect(rusto).toEqual({ a: undefined })
+      expect(bento).toEqual({ a: 'a' })
+    },
+  },
   'edge: empty prefix and clear': {
     readme: '11: clear() with an empty prefix clears the store',
     check: (rusto) => expect(rusto).toEqual({ a: false, nsB: false }),
-  },
-  'surface: methods of BentoCache and of a store': {
-    readme: 'pending: tags (deleteByTag) come with issue 4',
-    check: (rusto, bento) => {
-      const withoutTags = (methods: Record<string, string>) => ({ ...methods, deleteByTag: undefined })
-      expect(withoutTags(rusto.bento)).toEqual(withoutTags(bento.bento))
-      expect(withoutTags(rusto.store)).toEqual(withoutTags(bento.store))
-      expect(rusto.bento.deleteByTag).toBe('undefined')
-    },
-  },
-  'tags: deleteByTag invalidates tagged entries': {
-    readme: 'pending: tags (deleteByTag) come with issue 4',
-    check: (rusto) => expect(rusto.result.threwSynchronously).toBe(true),
   },
 }
 

@@ -254,3 +254,40 @@ describe('payloads', () => {
     expect(await bento.has({ key: 'k' })).toBe(true)
   })
 })
+
+describe('cache:evicted', () => {
+  it('reports each key evicted over maxItems, once, with its store; evicted keys are gone', async () => {
+    const bento = createCache({ driver: { maxItems: 10 } })
+    // Evictions before anyone listens are not kept.
+    for (let i = 0; i < 50; i++) await bento.set({ key: `early${i}`, value: i })
+    bento.getStats()
+    // The early keys still held may be evicted (and reported) later; the others never are.
+    const heldEarly = new Set<string>()
+    for (let i = 0; i < 50; i++) if (await bento.has({ key: `early${i}` })) heldEarly.add(`early${i}`)
+    const events: Array<{ key: string; store: string; reason: string }> = []
+    bento.on('cache:evicted', (event) => events.push(event))
+    for (let i = 0; i < 100; i++) await bento.set({ key: `k${i}`, value: i })
+    bento.getStats() // runs the engine's pending evictions now
+    await sleep(250)
+    const keys = events.map((e) => e.key)
+    expect(keys.filter((key) => key.startsWith('early') && !heldEarly.has(key))).toEqual([])
+    expect(new Set(keys).size).toBe(keys.length)
+    expect(events.length).toBeGreaterThanOrEqual(90)
+    expect(events.every((e) => e.reason === 'size' && e.store === 'memory')).toBe(true)
+    for (const key of keys) expect(await bento.has({ key })).toBe(false)
+    expect(bento.getStats().l1!.evictions).toBeGreaterThanOrEqual(events.length)
+  })
+
+  it('reports entries dropped past their ttl and grace as expired, with namespaced keys as stored', async () => {
+    const bento = createCache()
+    const events: Array<{ key: string; reason: string }> = []
+    bento.on('cache:evicted', (event) => events.push(event))
+    await bento.namespace('users').set({ key: '1', value: 'a', ttl: 30 })
+    await bento.set({ key: 'kept', value: 'b' })
+    // Physical expiry is applied by the policy's timer wheel, about a second late.
+    await sleep(1500)
+    bento.getStats()
+    await sleep(250)
+    expect(events).toEqual([{ key: 'users:1', store: 'memory', reason: 'expired' }])
+  })
+})

@@ -24,6 +24,27 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
+/** Polls `check` every 5 ms until it holds; fails after `ms` ms (generous: a loaded 2-core machine is slow, and a condition that holds returns at once). */
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await sleep(5)
+  }
+}
+
+/**
+ * Waits until every cache of `nodes` hears every other on the bus: each deletes a probe key
+ * in turn, until the others have received a message from it.
+ */
+export async function busConnected(nodes: BentoCache<any>[]): Promise<void> {
+  for (const [i, n] of nodes.entries()) {
+    const before = nodes.map((m) => m.getStats().bus!.received)
+    await n.delete({ key: `__probe${i}` })
+    await eventually(() => nodes.every((m, j) => j === i || m.getStats().bus!.received > before[j]))
+  }
+}
+
 /** A promise and the functions that settle it. */
 export function deferred<T = void>() {
   let resolve!: (value: T) => void

@@ -3,26 +3,14 @@
  * backfill and ttl propagation, grace from L2, L2-only stores, batches, outages, corrupted
  * values and a server that stops answering.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { BentoCache, bentostore } from '../src/index.js'
 import { memoryDriver } from '../src/drivers/memory.js'
 import { redisDriver } from '../src/drivers/redis.js'
 import { sleep } from './helpers.js'
-import { freePort, startRedis, type RedisServer } from './support/redis_server.js'
+import { freePort, redisForSuite } from './support/redis_server.js'
 
-let redis: RedisServer
-
-beforeAll(async () => {
-  redis = await startRedis()
-})
-
-afterAll(async () => {
-  await redis?.stop()
-})
-
-beforeEach(async () => {
-  await redis.command('FLUSHALL')
-})
+const redis = redisForSuite()
 
 /** A cache with an L1 and/or an L2 on the test server. */
 function tiered(options: { l1?: boolean; l2?: boolean; timeout?: number; global?: Record<string, unknown> } = {}) {

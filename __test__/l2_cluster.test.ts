@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BentoCache, bentostore } from '../src/index.js'
 import { memoryDriver } from '../src/drivers/memory.js'
 import { redisDriver } from '../src/drivers/redis.js'
+import { Cluster } from 'ioredis'
 import { startRedisCluster, type RedisCluster } from './support/redis_server.js'
 
 let cluster: RedisCluster
@@ -69,5 +70,25 @@ describe('Redis Cluster', () => {
     await cache.clear()
     const reader = clustered(false)
     expect(await reader.getMany({ keys })).toEqual(keys.map(() => undefined))
+  })
+
+  it('an ioredis Cluster instance is read for its startup nodes, and is never used itself', async () => {
+    // lazyConnect: the instance would only connect on its first command; it must stay idle.
+    const client = new Cluster(cluster.nodes, { lazyConnect: true, redisOptions: { keyPrefix: 'io:' } })
+    const store = bentostore().useL2Layer(redisDriver({ connection: client, timeout: 2000 }))
+    const cache = new BentoCache({ default: 'main', stores: { main: store } })
+    const keys = Array.from({ length: 20 }, (_, i) => `viaClient:${i}`)
+    await cache.setMany({ items: keys.map((key) => ({ key, value: key })) })
+    expect(await cache.getMany({ keys })).toEqual(keys)
+    // The Cluster's keyPrefix comes before the cache's own prefix: a reader given the
+    // whole prefix finds the entries.
+    const reader = new BentoCache({
+      default: 'main',
+      stores: { main: bentostore().useL2Layer(redisDriver({ connection: cluster.urls, prefix: 'io:bentocache', timeout: 2000 })) },
+    })
+    expect(await reader.getMany({ keys })).toEqual(keys)
+    await reader.disconnect()
+    expect(client.status).toBe('wait')
+    await cache.disconnect()
   })
 })

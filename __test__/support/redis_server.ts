@@ -25,6 +25,9 @@
  * })
  * ```
  *
+ * Or, for a whole file, `const redis = redisForSuite()`: the same, plus a FLUSHALL before each
+ * test.
+ *
  * Failures to simulate: `kill()` (a crash: SIGKILL), then `restart()` (same port, empty data);
  * `pause()`/`resume()` (SIGSTOP/SIGCONT: the server accepts connections but answers nothing).
  * `startRedisCluster()` gives a cluster of 3 masters (`afterAll(() => cluster.stop())`); its
@@ -39,6 +42,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll, beforeAll, beforeEach } from 'vitest'
 
 /** A reply of Redis, as RESP2 gives it: simple and bulk strings, integers, nil, arrays. */
 export type RespReply = string | number | null | RespReply[]
@@ -634,4 +638,29 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
       return server.command(...args)
     },
   }
+}
+
+/**
+ * A server for the calling test file (or `describe` block): started before its tests,
+ * flushed before each, stopped after them. What it returns stands for the server once
+ * started (`redis.url`, `redis.command(...)`, `redis.kill()`...).
+ */
+export function redisForSuite(options: StartRedisOptions = {}): RedisServer {
+  let server: RedisServer | undefined
+  beforeAll(async () => {
+    server = await startRedis(options)
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+  beforeEach(async () => {
+    await server!.command('FLUSHALL')
+  })
+  return new Proxy({} as RedisServer, {
+    get(_, property) {
+      if (!server) throw new Error('redisForSuite(): the server is used before its suite started')
+      const value = Reflect.get(server, property, server)
+      return typeof value === 'function' ? value.bind(server) : value
+    },
+  })
 }
