@@ -12,7 +12,7 @@
  *   - l2only   L2 only (no L1), over 20,000 "cold" keys that are only in Redis
  *   - coldL1   L1 (maxItems 100) + L2, reading the same 20,000 cold keys as l2only
  *
- * Scenarios (one op = one call; values are ~95-byte objects, as in bench/l1.js):
+ * Scenarios (one op = one call; values are ~95-byte objects, as in bench/scenarios/l1.js):
  *   1. get, L1 hit           tiered.get of a hot key.
  *   2a. get, L2 hit (no L1)  l2only.get of a cold key: every read is one Redis read, nothing
  *                            else (no L1 lookup, no backfill).
@@ -41,7 +41,7 @@
  *   - latency     one call per iteration, awaited: p50 and p99 (each includes tinybench's
  *                 per-call bookkeeping, some hundreds of ns, negligible next to a Redis read).
  *   - sequential  BATCH calls in a row per iteration, each awaited (one op in flight):
- *                 ops/s = BATCH * iterations / time, as in bench/l1.js.
+ *                 ops/s = BATCH * iterations / time, as in bench/scenarios/l1.js.
  *   - 64 in flight an iteration launches 64 calls (on 64 different keys) and awaits them all:
  *                 ops/s = 64 * iterations / time.
  *
@@ -65,9 +65,6 @@
  * `SUMMARY {json}` with the rustocache/bentocache ratios and the targets' verdicts.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import net from 'node:net'
-import os from 'node:os'
 import { Bench } from 'tinybench'
 import { Redis } from 'ioredis'
 import { BentoCache as BentoCacheJs, bentostore as bentostoreJs } from 'bentocache'
@@ -76,14 +73,14 @@ import { redisDriver as redisDriverJs } from 'bentocache/drivers/redis'
 import { BentoCache as RustoCache, bentostore as rustostore } from '../dist/index.js'
 import { memoryDriver as rustoMemoryDriver } from '../dist/drivers/memory.js'
 import { redisDriver as rustoRedisDriver } from '../dist/drivers/redis.js'
+import { TIME_MS, WARMUP_MS, integer, isValue, missFactory, printTable, resultOf, valueOf } from './lib/common.js'
+import { startRedis } from './lib/redis.js'
 
 const HOT_KEYS = 10_000
 const COLD_KEYS = 20_000
 const COLD_L1_MAX_ITEMS = 100
 const MANY = 100
 const IN_FLIGHT = 64
-const TIME_MS = positiveNumber(process.env.BENCH_TIME_MS, 1000)
-const WARMUP_MS = Math.max(10, Math.round(TIME_MS / 4))
 /** Calls per timed iteration of the sequential throughput tasks, for L1 and for Redis ops. */
 const BATCH_L1 = 100
 const BATCH_L2 = 10
@@ -95,11 +92,6 @@ const FLOOR = 'ioredis (raw)'
 // ---------------------------------------------------------------------------------------------
 // Data: the same keys and values for both libraries.
 
-const valueOf = (i) => ({
-  id: i,
-  name: `User ${String(i).padStart(5, '0')} Ada Lovelace`,
-  tags: ['admin', 'beta-tester', 'eu-west-1', 'premium'],
-})
 const hotKeys = Array.from({ length: HOT_KEYS }, (_, i) => `user:${i}`)
 const hotValues = hotKeys.map((_, i) => valueOf(i))
 const coldKeys = Array.from({ length: COLD_KEYS }, (_, i) => `user:${i}`)
@@ -107,83 +99,7 @@ const coldKeys = Array.from({ length: COLD_KEYS }, (_, i) => `user:${i}`)
 const WINDOWS = COLD_KEYS / MANY
 const windows = Array.from({ length: WINDOWS }, (_, w) => coldKeys.slice(w * MANY, (w + 1) * MANY))
 
-function missFactory() {
-  throw new Error('getOrSet missed: the factory ran, so this was not a cache hit')
-}
 
-// ---------------------------------------------------------------------------------------------
-// redis-server: started on a free loopback port, killed however the script ends.
-
-let redisChild
-let redisOutput = ''
-
-function killRedis() {
-  if (redisChild && redisChild.exitCode === null && redisChild.signalCode === null) redisChild.kill('SIGKILL')
-}
-process.on('exit', killRedis)
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    killRedis()
-    process.exit(128 + os.constants.signals[signal])
-  })
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-/** Whether a redis-server on `port` answers PING, over a raw socket. */
-function ping(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1')
-    let reply = ''
-    const done = (ok) => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(500, () => done(false))
-    socket.on('error', () => done(false))
-    socket.on('connect', () => socket.write('PING\r\n'))
-    socket.on('data', (chunk) => {
-      reply += chunk
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'))
-    })
-  })
-}
-
-async function startRedis() {
-  const port = await freePort()
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning']
-  redisChild = spawn('redis-server', args, { cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] })
-  redisChild.stdout.on('data', (chunk) => (redisOutput += chunk))
-  redisChild.stderr.on('data', (chunk) => (redisOutput += chunk))
-  let spawnError
-  redisChild.on('error', (error) => (spawnError = error))
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    if (spawnError) throw new Error(`could not start redis-server: ${spawnError.message}`)
-    if (redisChild.exitCode !== null) throw new Error(`redis-server exited (${redisChild.exitCode}): ${redisOutput}`)
-    if (await ping(port)) return port
-    if (Date.now() > deadline) throw new Error(`redis-server did not answer PING on port ${port}: ${redisOutput}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
-async function stopRedis() {
-  if (!redisChild || redisChild.exitCode !== null || redisChild.signalCode !== null) return
-  const exited = new Promise((resolve) => redisChild.once('exit', resolve))
-  redisChild.kill('SIGTERM')
-  const timer = setTimeout(killRedis, 2000)
-  await exited
-  clearTimeout(timer)
-}
 
 /** Calls executed by the server so far, by command (`get`, `mget`, `set`, ...). */
 async function commandStats(redis) {
@@ -266,7 +182,6 @@ async function checkAll(caches) {
 // Scenarios. Each contender's `op(i)` makes one call on the i-th key (or window); `check(v, i)`,
 // where given, says whether the call's result is the expected one.
 
-const isValue = (v, i) => v !== undefined && v !== null && v.id === i && v.name === `User ${String(i).padStart(5, '0')} Ada Lovelace`
 const isWindow = (values, w) => values.length === MANY && values.every((v, n) => isValue(v, w * MANY + n))
 const isRawValue = (v) => typeof v === 'string' && v.length > 0
 const isRawWindow = (values) => values.length === MANY && values.every(isRawValue)
@@ -479,44 +394,25 @@ function verify(task, contender, before, after) {
 // ---------------------------------------------------------------------------------------------
 // Reporting.
 
-function resultOf(task) {
-  const { result } = task
-  if (result.state !== 'completed') {
-    throw new Error(`task "${task.name}" did not complete (${result.state})`, { cause: result.error })
-  }
-  return result
-}
 
-const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })
 const micros = (ms) => (ms * 1000).toFixed(1)
 const ratio = (x) => x.toFixed(2) + 'x'
 
-/** Prints `rows` (arrays of strings) as aligned columns; the first row is the header. */
-function printTable(rows, leftColumns = 2) {
-  const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => row[col].length)))
-  const line = (row) => row.map((cell, col) => (col < leftColumns ? cell.padEnd(widths[col]) : cell.padStart(widths[col]))).join('  ')
-  console.log(line(rows[0]).trimEnd())
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '))
-  for (const row of rows.slice(1)) console.log(line(row).trimEnd())
-}
 
-function positiveNumber(text, fallback) {
-  const n = Number(text)
-  return text !== undefined && Number.isFinite(n) && n > 0 ? n : fallback
-}
 
 // ---------------------------------------------------------------------------------------------
 // Main.
 
 async function main() {
-  const port = await startRedis()
+  const server = await startRedis()
+  const { port } = server
   const redis = new Redis({ host: '127.0.0.1', port })
   const caches = createCaches(port)
   try {
     await run(port, redis, caches)
   } finally {
     await Promise.allSettled([caches.bento.disconnectAll(), caches.rusto.disconnectAll(), redis.quit()])
-    await stopRedis()
+    await server.stop()
   }
 }
 
@@ -570,6 +466,7 @@ async function run(port, redis, caches) {
       inFlightOpsPerSec: (IN_FLIGHT * 1000) / at('in flight').mean,
       p50: latency.p50,
       p99: latency.p99,
+      p999: latency.p999,
     }
   }
 
@@ -638,10 +535,11 @@ async function run(port, redis, caches) {
     summary[target.key] = target.pass
   }
   console.log('SUMMARY ' + JSON.stringify(summary))
+  // For bench/run.js: every (scenario, contender)'s figures (latencies in ms).
+  console.log('RESULTS ' + JSON.stringify(measured))
 }
 
 main().catch((error) => {
   console.error(error)
-  killRedis()
   process.exitCode = 1
 })
