@@ -78,6 +78,15 @@ export interface BusOptions {
    * for a heartbeat's answer.
    */
   timeout: number
+  /**
+   * `"bentocache"`: speak bentocache's frames (then `store` and `prefix` are needed:
+   * its frames name neither the store nor namespaces by path); default ours.
+   */
+  wire?: string
+  /** The store's name, for `wire: "bentocache"`. */
+  store?: string
+  /** The store's key prefix, for `wire: "bentocache"`. */
+  prefix?: string
 }
 
 /** A message to publish. */
@@ -329,6 +338,8 @@ export interface L2Options {
   prefix: string
   /** Longest an operation may take, in ms. */
   timeout: number
+  /** `"bentocache"`: read and write bentocache's JSON entries and tag keys; default ours. */
+  wire?: string
 }
 
 /**

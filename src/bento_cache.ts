@@ -13,6 +13,7 @@ import { CacheCounters, type CacheStats } from './stats.js'
 import { prometheusText, type MetricsOptions } from './metrics.js'
 import { Tracer } from './tracing.js'
 import { busOf, l2TierOf } from './custom_drivers.js'
+import type { Wire } from './drivers/memory.js'
 
 /** Options of `new BentoCache()`: its stores, and the global defaults of every option. */
 export interface BentoCacheOptions<Stores extends Record<string, BentoStore>> extends CacheOptions {
@@ -32,11 +33,22 @@ export interface BentoCacheOptions<Stores extends Record<string, BentoStore>> ex
   plugins?: Array<{ register(cache: BentoCache<any>): void }>
   /** How long the L2 tier is skipped after a failure. Default: not skipped. */
   l2CircuitBreakerDuration?: Duration
+  /**
+   * What the Redis L2 tier and bus write and read. `'rustocache'` (default): our binary
+   * envelopes and numbered bus frames. `'bentocache'`: bentocache 1.x's JSON entries, key
+   * scheme, tag keys and bus frames, so that a fleet moves from bentocache node by node
+   * while old and new nodes share one Redis and one bus. It needs the default (JSON)
+   * serializer, `redisDriver()` as the L2 layer and `redisBusDriver()` as the bus; lost
+   * bus messages cannot be noticed in it (bentocache's frames are not numbered). Not
+   * part of bentocache.
+   */
+  wire?: Wire
 }
 
 /** What every store of a cache is built with. */
 interface StoreBuild {
   prefix: string
+  wire: Wire
   serializer: Serializer
   breakerMs: number | null
   logger?: Logger
@@ -60,6 +72,7 @@ const GLOBAL_OPTION_NAMES = [
   'logger',
   'plugins',
   'l2CircuitBreakerDuration',
+  'wire',
 ]
 
 /**
@@ -76,11 +89,15 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
 
   constructor(options: BentoCacheOptions<Stores>) {
     rejectUnknownOptions(options, GLOBAL_OPTION_NAMES, 'new BentoCache()')
-    const { default: defaultStore, stores, prefix, serializer, emitter, logger, plugins, l2CircuitBreakerDuration, ...global } = options
+    const { default: defaultStore, stores, prefix, serializer, emitter, logger, plugins, l2CircuitBreakerDuration, wire = 'rustocache', ...global } = options
+    if (wire !== 'rustocache' && wire !== 'bentocache') throw new InvalidOptionError('wire', wire, "'rustocache' or 'bentocache'")
+    if (wire === 'bentocache' && serializer !== undefined && serializer !== jsonSerializer) {
+      throw new InvalidOptionError('serializer', serializer, "the default (JSON) serializer with wire: 'bentocache' (bentocache's entries are JSON)")
+    }
     const breakerMs = l2CircuitBreakerDuration === undefined ? null : parseDuration(l2CircuitBreakerDuration, 'l2CircuitBreakerDuration')
     this.#emitter = emitter ?? new EventEmitter()
     for (const [name, store] of Object.entries(stores)) {
-      const config = { prefix: prefix ?? 'bentocache', serializer: serializer ?? jsonSerializer, breakerMs, logger }
+      const config = { prefix: prefix ?? 'bentocache', wire, serializer: serializer ?? jsonSerializer, breakerMs, logger }
       this.#caches.set(name, this.#build(name, store, global, config))
     }
     const selected = this.#caches.get(defaultStore)
@@ -94,7 +111,7 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
     const { l1, l2, bus, options } = store.entry
     if (!l1 && !l2) throw new InvalidOptionError('stores', name, 'a store with an L1 layer (memoryDriver()), an L2 layer (redisDriver()) or both')
     const { prefix: storePrefix, ...storeOptions } = options
-    const driverConfig = { prefix: storePrefix ?? config.prefix, serializer: config.serializer }
+    const driverConfig = { prefix: storePrefix ?? config.prefix, serializer: config.serializer, wire: config.wire }
     const defaults = ResolvedOptions.resolve(global, storeOptions)
     const remote = l2 && l2TierOf(l2, driverConfig, config.logger)
     const tags = new TagRegistry()
@@ -105,7 +122,7 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
       (error) => config.logger?.warn({ cacheName: name, error }, 'could not load tag invalidations'),
     )
     const events = new EventSink(this.#emitter, name)
-    const transport = bus && busOf(bus, { store: name })
+    const transport = bus && busOf(bus, { store: name, prefix: driverConfig.prefix, wire: config.wire })
     const cache = new Cache(
       name,
       l1?.factory(driverConfig),

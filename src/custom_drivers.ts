@@ -28,6 +28,9 @@ const DEFAULT_DRIVER_TIMEOUT = '1s'
 export function l2TierOf(layer: LayerDriver<unknown>, config: DriverConfig, logger: unknown): RemoteTier {
   const made = layer.factory({ ...config, logger, ...layer.options })
   if (made instanceof RemoteTier) return made
+  if (config.wire === 'bentocache') {
+    throw new InvalidOptionError('wire', config.wire, "redisDriver() as the L2 layer: a JS driver's entries are not bentocache's")
+  }
   if (!isL2CacheDriver(made)) {
     throw new InvalidOptionError(
       'useL2Layer',
@@ -54,6 +57,9 @@ export function busOf(
   }
   if (!isTransport(made)) {
     throw new InvalidOptionError('useBus', made, 'redisBusDriver(), or a factory returning a transport with publish, subscribe and disconnect')
+  }
+  if (config.wire === 'bentocache') {
+    throw new InvalidOptionError('wire', config.wire, "RustoCache's redisBusDriver() as the bus (it speaks bentocache's frames in this mode)")
   }
   return { transport: new TransportAdapter(made, busChannel(config.store)), retryQueue: resolveRetryQueue(layer.options?.retryQueue) }
 }

@@ -1,3 +1,4 @@
+import type { Wire } from '../drivers/memory.js'
 import type { ResolvedRetryQueue } from './cache_bus.js'
 import type { BusTransport } from './transport.js'
 
@@ -5,6 +6,10 @@ import type { BusTransport } from './transport.js'
 export interface BusDriverConfig {
   /** The store's name: its processes share one channel. */
   store: string
+  /** The store's key prefix (bentocache's frames name namespaces by it). */
+  prefix: string
+  /** The frames to speak: ours, or bentocache's. */
+  wire: Wire
 }
 
 /** A bus driver, as `bentostore().useBus()` takes it. */
@@ -14,9 +19,9 @@ export interface CreateBusDriverResult<Options> {
 }
 
 /**
- * The channel of a store's messages. Not bentocache's (`bentocache.notifications`): the
- * two libraries' messages are not the same format.
+ * The channel of a store's messages: ours, or with `wire: 'bentocache'` bentocache's own
+ * (`bentocache.notifications:<store>`), where its nodes publish.
  */
-export function busChannel(store: string): string {
-  return `rustocache.notifications:${store}`
+export function busChannel(store: string, wire: Wire = 'rustocache'): string {
+  return `${wire === 'bentocache' ? 'bentocache' : 'rustocache'}.notifications:${store}`
 }

@@ -1,4 +1,4 @@
-import { busCreate, busDisconnect, busId, busPublish, busSkip, busSubscribe, type BusEventObject, type ExternalObject, type RedisBus } from '../native.js'
+import { busCreate, busDisconnect, busId, busPublish, busSkip, busSubscribe, type BusEventObject, type BusOptions, type ExternalObject, type RedisBus } from '../native.js'
 import type { BusMessage, BusNotice, BusTransport } from './transport.js'
 
 /**
@@ -10,8 +10,8 @@ export class RedisTransport implements BusTransport {
   readonly #handle: ExternalObject<RedisBus>
   readonly id: string
 
-  constructor(url: string, channel: string, timeout: number) {
-    this.#handle = busCreate({ url, channel, timeout })
+  constructor(options: BusOptions) {
+    this.#handle = busCreate(options)
     this.id = busId(this.#handle)
   }
 

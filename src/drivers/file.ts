@@ -31,6 +31,7 @@ export function fileDriver(options: FileDriverOptions): CreateDriverResult<FileD
 }
 
 function createFileTier(options: FileDriverOptions, config: DriverConfig): RemoteTier {
+  if (config.wire === 'bentocache') throw new InvalidOptionError('wire', config.wire, "redisDriver() as the L2 layer: bentocache's file entries are not shared")
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('fileDriver()', options, 'an options object with a directory')
   rejectUnknownOptions(options, ['directory', 'pruneInterval', 'prefix'], 'fileDriver()')
   const { directory } = options

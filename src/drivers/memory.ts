@@ -58,7 +58,16 @@ export interface MemoryDriverOptions {
 export interface DriverConfig {
   prefix: string
   serializer: Serializer
+  /** The formats the L2 tier speaks: ours, or bentocache's (the `wire` option). */
+  wire: Wire
 }
+
+/**
+ * What a store's L2 tier and bus write and read: `'rustocache'` (the default: binary
+ * envelopes and numbered bus frames), or `'bentocache'` (its JSON entries, tag keys and
+ * bus frames, so that bentocache and RustoCache nodes share one Redis and one bus).
+ */
+export type Wire = 'rustocache' | 'bentocache'
 
 /** A driver, as `bentostore().useL1Layer()` takes it. */
 export interface CreateDriverResult<Options, Driver> {

@@ -60,7 +60,8 @@ function createRemoteTier(options: RedisDriverOptions, config: DriverConfig): Re
   if (!(timeout > 0)) throw new InvalidOptionError('timeout', options.timeout, 'a positive duration')
   const { urls, keyPrefix, cluster } = resolveConnection(options.connection ?? 'redis://127.0.0.1:6379')
   const prefix = [keyPrefix, options.prefix ?? config.prefix].filter(Boolean).join('')
-  const handle = l2Create(cluster ? { nodes: urls, prefix, timeout } : { url: urls[0], prefix, timeout })
+  const { wire } = config
+  const handle = l2Create(cluster ? { nodes: urls, prefix, timeout, wire } : { url: urls[0], prefix, timeout, wire })
   return new RemoteTier(handle, config.serializer)
 }
 
@@ -118,7 +119,15 @@ export function redisBusDriver(options: RedisBusDriverOptions = {}): CreateBusDr
       if (!(timeout > 0)) throw new InvalidOptionError('timeout', options.timeout, 'a positive duration')
       const retryQueue = resolveRetryQueue(options.retryQueue)
       const { urls } = resolveConnection(options.connection ?? 'redis://127.0.0.1:6379')
-      return { transport: new RedisTransport(urls[0], busChannel(config.store), timeout), retryQueue }
+      const transport = new RedisTransport({
+        url: urls[0],
+        channel: busChannel(config.store, config.wire),
+        timeout,
+        wire: config.wire,
+        store: config.store,
+        prefix: config.prefix,
+      })
+      return { transport, retryQueue }
     },
   }
 }

@@ -14,7 +14,8 @@
 //! - [`redis_tier`]: the distributed (L2) tier on Redis, Redis Cluster or Valkey;
 //! - [`file_tier`]: the embedded, persistent L2 tier on local disk (SQLite), and
 //!   [`l2_tier`], either of the two behind one type;
-//! - [`envelope`]: the versioned binary form entries cross the wire in;
+//! - [`envelope`]: the versioned binary form entries cross the wire in, and
+//!   [`bentocache_wire`], bentocache's own formats for fleets that mix the two;
 //! - [`bus`]: Redis pub/sub that keeps the L1 stores of many processes coherent, and
 //!   notices the messages it missed;
 //! - [`clock`] and [`hashing`]: the wall clock entries are stamped with and the fast
@@ -29,6 +30,7 @@
 //! assert!(matches!(store.get("users:1", now), Lookup::Fresh(_)));
 //! ```
 
+pub mod bentocache_wire;
 pub mod bus;
 pub mod clock;
 mod codec;

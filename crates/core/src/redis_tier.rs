@@ -19,6 +19,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::{Client, Cmd, ConnectionAddr, IntoConnectionInfo, Pipeline, RedisError, Value};
 use tokio::sync::Mutex;
 
+use crate::bentocache_wire::{self, Wire};
 use crate::envelope::{EnvelopeError, WireEntry};
 
 /// Where the tier connects.
@@ -39,6 +40,9 @@ pub struct RedisConfig {
     pub prefix: String,
     /// Longest an operation may take, connecting included.
     pub timeout: Duration,
+    /// The format of entries and tag invalidations: ours, or bentocache's
+    /// ([`bentocache_wire`]) so that bentocache nodes share the keys.
+    pub wire: Wire,
 }
 
 /// Why an L2 operation failed.
@@ -115,6 +119,7 @@ pub struct RedisTier {
     connection: Mutex<Option<Connection>>,
     prefix: String,
     timeout: Duration,
+    wire: Wire,
 }
 
 impl RedisTier {
@@ -148,6 +153,7 @@ impl RedisTier {
                 format!("{prefix}:")
             },
             timeout: config.timeout,
+            wire: config.wire,
         })
     }
 
@@ -233,6 +239,10 @@ impl RedisTier {
 
     /// Reads `key`.
     pub async fn get(&self, key: &str) -> Result<Read, L2Error> {
+        if self.wire == Wire::Bentocache {
+            let mut reads = self.get_many(&[key.to_string()]).await?;
+            return Ok(reads.pop().unwrap_or(Read::Missing));
+        }
         let bytes: Option<Vec<u8>> = self
             .query(redis::cmd("GET").arg(self.redis_key(key)))
             .await?;
@@ -242,6 +252,9 @@ impl RedisTier {
     /// Reads `keys` in one round trip — one MGET, or on a cluster one MGET per hash slot,
     /// concurrently — in order.
     pub async fn get_many(&self, keys: &[String]) -> Result<Vec<Read>, L2Error> {
+        if self.wire == Wire::Bentocache {
+            return self.get_many_bentocache(keys).await;
+        }
         let groups = self.slot_groups(keys.iter().map(String::as_str)).await?;
         let commands: Vec<Cmd> = groups
             .iter()
@@ -262,6 +275,112 @@ impl RedisTier {
             }
         }
         Ok(reads)
+    }
+
+    /// [`Self::get_many`] on bentocache's keys: GET and PTTL per key (bentocache's text
+    /// holds no physical expiry), then, for tagged entries, one read of their tags'
+    /// invalidation keys: an entry created at or before one of them is a miss.
+    async fn get_many_bentocache(&self, keys: &[String]) -> Result<Vec<Read>, L2Error> {
+        let mut reads = self.read_with_ttl(keys).await?;
+        let mut tags: Vec<String> = reads
+            .iter()
+            .filter_map(|read| match read {
+                Read::Found(entry) => Some(entry.tags.iter().cloned()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        if tags.is_empty() {
+            return Ok(reads);
+        }
+        tags.sort_unstable();
+        tags.dedup();
+        let tag_keys: Vec<String> = tags
+            .iter()
+            .map(|tag| format!("{}{tag}", bentocache_wire::TAG_KEY_PREFIX))
+            .collect();
+        let groups = self.slot_groups(tag_keys.iter().map(String::as_str)).await?;
+        let commands: Vec<Cmd> = groups
+            .iter()
+            .map(|group| {
+                let mut mget = redis::cmd("MGET");
+                for &i in group {
+                    mget.arg(self.redis_key(&tag_keys[i]));
+                }
+                mget
+            })
+            .collect();
+        let replies: Vec<Vec<Option<Vec<u8>>>> =
+            try_join_all(commands.iter().map(|cmd| self.query(cmd))).await?;
+        let mut invalidated_at = std::collections::HashMap::new();
+        for (group, values) in groups.iter().zip(replies) {
+            for (&i, bytes) in group.iter().zip(values) {
+                if let Some(at) = bytes.and_then(|b| bentocache_wire::tag_invalidated_at(&b)) {
+                    invalidated_at.insert(tags[i].as_str(), at);
+                }
+            }
+        }
+        for read in &mut reads {
+            if let Read::Found(entry) = read {
+                let refused = entry
+                    .tags
+                    .iter()
+                    .any(|tag| invalidated_at.get(tag.as_str()).is_some_and(|&at| entry.created_at <= at));
+                if refused {
+                    *read = Read::Missing;
+                }
+            }
+        }
+        Ok(reads)
+    }
+
+    /// `keys` read with GET and PTTL in one pipeline per slot group (bentocache's entries).
+    async fn read_with_ttl(&self, keys: &[String]) -> Result<Vec<Read>, L2Error> {
+        let groups = self.slot_groups(keys.iter().map(String::as_str)).await?;
+        let pipes: Vec<Pipeline> = groups
+            .iter()
+            .map(|group| {
+                let mut pipe = redis::pipe();
+                for &i in group {
+                    let key = self.redis_key(&keys[i]);
+                    pipe.cmd("GET").arg(&key).cmd("PTTL").arg(key);
+                }
+                pipe
+            })
+            .collect();
+        let replies: Vec<Vec<Value>> =
+            try_join_all(pipes.iter().map(|pipe| self.query_pipeline(pipe))).await?;
+        let now = crate::clock::now_ms();
+        let mut reads = vec![Read::Missing; keys.len()];
+        for (group, values) in groups.iter().zip(replies) {
+            for (&i, pair) in group.iter().zip(values.chunks(2)) {
+                let bytes: Option<Vec<u8>> = redis::from_redis_value(pair[0].clone())?;
+                let pttl: i64 = pair
+                    .get(1)
+                    .map(|v| redis::from_redis_value(v.clone()))
+                    .transpose()?
+                    .unwrap_or(-1);
+                let physical = (pttl > 0).then(|| now + pttl as u64);
+                reads[i] = match bytes {
+                    None => Read::Missing,
+                    Some(bytes) => match bentocache_wire::decode_entry(&bytes, physical) {
+                        Ok(entry) => Read::Found(entry),
+                        Err(err) => Read::Unreadable(err),
+                    },
+                };
+            }
+        }
+        Ok(reads)
+    }
+
+    /// `entry` as this tier's wire writes it.
+    fn encode(&self, entry: &WireEntry) -> Result<Vec<u8>, L2Error> {
+        match self.wire {
+            Wire::Rustocache => Ok(entry.encode()),
+            Wire::Bentocache => bentocache_wire::encode_entry(entry).map_err(|e| {
+                L2Error::Config(format!("wire 'bentocache' needs JSON values: {e}"))
+            }),
+        }
     }
 
     /// The indexes of `keys` grouped so that each group can go in one pipeline: all of
@@ -299,7 +418,7 @@ impl RedisTier {
 
     /// Writes `entry` under `key`; Redis drops it at its physical expiry.
     pub async fn set(&self, key: &str, entry: &WireEntry) -> Result<(), L2Error> {
-        match set_cmd(&self.redis_key(key), entry) {
+        match set_cmd(&self.redis_key(key), self.encode(entry)?, entry.physical_expires_at) {
             Some(cmd) => self.query::<()>(&cmd).await,
             None => self.delete_many(&[key.to_string()]).await.map(|_| ()),
         }
@@ -310,6 +429,10 @@ impl RedisTier {
         let groups = self
             .slot_groups(items.iter().map(|(key, _)| key.as_str()))
             .await?;
+        let encoded: Vec<Vec<u8>> = items
+            .iter()
+            .map(|(_, entry)| self.encode(entry))
+            .collect::<Result<_, _>>()?;
         let pipes: Vec<Pipeline> = groups
             .iter()
             .map(|group| {
@@ -317,7 +440,7 @@ impl RedisTier {
                 for &i in group {
                     let (key, entry) = &items[i];
                     let redis_key = self.redis_key(key);
-                    match set_cmd(&redis_key, entry) {
+                    match set_cmd(&redis_key, encoded[i].clone(), entry.physical_expires_at) {
                         Some(cmd) => pipe.add_command(cmd).ignore(),
                         // Already past its physical expiry: what Redis holds is older still.
                         None => pipe.cmd("UNLINK").arg(redis_key).ignore(),
@@ -408,7 +531,34 @@ impl RedisTier {
         for tag in tags {
             hset.arg(format!("{kind}:{tag}")).arg(at);
         }
-        self.query::<u64>(&hset).await.map(|_| ())
+        self.query::<u64>(&hset).await?;
+        if self.wire == Wire::Bentocache {
+            // bentocache's nodes learn of it from its own tag keys (it has no deleting
+            // kind: both kinds turn its copies stale).
+            let keys: Vec<String> = tags
+                .iter()
+                .map(|tag| self.redis_key(&format!("{}{tag}", bentocache_wire::TAG_KEY_PREFIX)))
+                .collect();
+            let groups = self.raw_slot_groups(keys.iter().map(String::as_str)).await?;
+            let text = bentocache_wire::tag_invalidation_entry(at);
+            let pipes: Vec<Pipeline> = groups
+                .iter()
+                .map(|group| {
+                    let mut pipe = redis::pipe();
+                    for &i in group {
+                        pipe.cmd("SET")
+                            .arg(&keys[i])
+                            .arg(&text)
+                            .arg("PX")
+                            .arg(bentocache_wire::TAG_KEY_LIFETIME_MS)
+                            .ignore();
+                    }
+                    pipe
+                })
+                .collect();
+            try_join_all(pipes.iter().map(|pipe| self.query_pipeline::<()>(pipe))).await?;
+        }
+        Ok(())
     }
 
     /// Every recorded invalidation: (`kind:tag`, at).
@@ -452,7 +602,7 @@ impl RedisTier {
                     Some(entry.logical_expires_at.map_or(now, |at| at.min(now)));
                 let mut cmd = redis::cmd("SET");
                 cmd.arg(self.redis_key(key))
-                    .arg(entry.encode())
+                    .arg(self.encode(&entry)?)
                     .arg("KEEPTTL")
                     .arg("XX");
                 self.query::<Option<String>>(&cmd)
@@ -576,10 +726,10 @@ pub fn cluster_slot(key: &[u8]) -> u16 {
 }
 
 /// The SET of `entry`, expiring at its physical expiry; `None` if that is already past.
-fn set_cmd(redis_key: &str, entry: &WireEntry) -> Option<Cmd> {
+fn set_cmd(redis_key: &str, bytes: Vec<u8>, physical_expires_at: Option<u64>) -> Option<Cmd> {
     let mut cmd = redis::cmd("SET");
-    cmd.arg(redis_key).arg(entry.encode());
-    if let Some(at) = entry.physical_expires_at {
+    cmd.arg(redis_key).arg(bytes);
+    if let Some(at) = physical_expires_at {
         cmd.arg("PXAT").arg(at);
         if at <= crate::clock::now_ms() {
             return None;

@@ -22,6 +22,7 @@ fn bus_at(url: String, timeout_ms: u64) -> RedisBus {
         url,
         channel: CHANNEL.into(),
         timeout: Duration::from_millis(timeout_ms),
+        wire: Default::default(),
     })
     .unwrap()
 }

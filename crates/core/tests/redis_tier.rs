@@ -15,6 +15,7 @@ fn tier(server: &Server, prefix: &str, timeout_ms: u64) -> RedisTier {
         endpoint: Endpoint::Single(server.url()),
         prefix: prefix.into(),
         timeout: Duration::from_millis(timeout_ms),
+        wire: Default::default(),
     })
     .unwrap()
 }
@@ -169,6 +170,7 @@ async fn a_tier_can_be_built_while_redis_is_down() {
         endpoint: Endpoint::Single(format!("redis://127.0.0.1:{port}")),
         prefix: String::new(),
         timeout: Duration::from_millis(300),
+        wire: Default::default(),
     })
     .unwrap();
     assert!(matches!(
@@ -179,7 +181,8 @@ async fn a_tier_can_be_built_while_redis_is_down() {
         RedisTier::new(RedisConfig {
             endpoint: Endpoint::Single("not a url".into()),
             prefix: String::new(),
-            timeout: Duration::from_secs(1)
+            timeout: Duration::from_secs(1),
+            wire: Default::default(),
         }),
         Err(L2Error::Config(_))
     ));
@@ -199,6 +202,7 @@ async fn rediss_urls_connect_over_tls() {
         endpoint: Endpoint::Single(server.tls_url()),
         prefix: "tls".into(),
         timeout: Duration::from_secs(2),
+        wire: Default::default(),
     })
     .unwrap();
     l2.set("k", &entry("secret")).await.unwrap();

@@ -11,7 +11,8 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 use rustocache_core::bus::frame::{BusKind, BusMessage};
-use rustocache_core::bus::redis_bus::{BusConfig, BusEvent, RedisBus};
+use rustocache_core::bentocache_wire::Wire;
+use rustocache_core::bus::redis_bus::{BusConfig, BusEvent, FrameWire, RedisBus};
 
 use crate::convert::millis;
 use crate::guard::{shielded, Guarded};
@@ -59,6 +60,13 @@ pub struct BusOptions {
     /// Longest a publish may take, in ms; also the subscriber's wait to (re)subscribe and
     /// for a heartbeat's answer.
     pub timeout: f64,
+    /// `"bentocache"`: speak bentocache's frames (then `store` and `prefix` are needed:
+    /// its frames name neither the store nor namespaces by path); default ours.
+    pub wire: Option<String>,
+    /// The store's name, for `wire: "bentocache"`.
+    pub store: Option<String>,
+    /// The store's key prefix, for `wire: "bentocache"`.
+    pub prefix: Option<String>,
 }
 
 /// A message to publish.
@@ -185,6 +193,13 @@ pub fn bus_create(options: BusOptions) -> Result<BusHandle> {
         url: options.url,
         channel: options.channel,
         timeout,
+        wire: match crate::l2::wire_of(options.wire.as_deref())? {
+            Wire::Rustocache => FrameWire::Rustocache,
+            Wire::Bentocache => FrameWire::Bentocache {
+                store: options.store.unwrap_or_default(),
+                prefix: options.prefix.unwrap_or_default(),
+            },
+        },
     })
     .map_err(l2_error)?;
     Ok(External::new(Arc::new(Bus {

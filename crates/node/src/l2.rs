@@ -8,6 +8,7 @@ use std::time::Duration;
 use napi::bindgen_prelude::{External, Float64Array, Object};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
+use rustocache_core::bentocache_wire::Wire;
 use rustocache_core::clock::now_ms;
 use rustocache_core::envelope::WireEntry;
 use rustocache_core::l2_tier::L2Tier;
@@ -31,6 +32,8 @@ pub struct L2Options {
     pub prefix: String,
     /// Longest an operation may take, in ms.
     pub timeout: f64,
+    /// `"bentocache"`: read and write bentocache's JSON entries and tag keys; default ours.
+    pub wire: Option<String>,
 }
 
 /// What a batch of reads found, in columns: one JS object per batch, not per key (building
@@ -145,6 +148,18 @@ fn wire_entry(write: &L2Write) -> Result<WireEntry> {
     })
 }
 
+/// The [`Wire`] named by the `wire` option.
+pub(crate) fn wire_of(name: Option<&str>) -> Result<Wire> {
+    match name {
+        None | Some("rustocache") => Ok(Wire::Rustocache),
+        Some("bentocache") => Ok(Wire::Bentocache),
+        Some(other) => Err(Error::new(
+            Status::InvalidArg,
+            format!("wire must be 'rustocache' or 'bentocache', not {other:?}"),
+        )),
+    }
+}
+
 /// A Redis tier; connects on first use.
 #[napi(catch_unwind, ts_return_type = "ExternalObject<RedisTier>")]
 pub fn l2_create(options: L2Options) -> Result<L2Handle> {
@@ -163,6 +178,7 @@ pub fn l2_create(options: L2Options) -> Result<L2Handle> {
         endpoint,
         prefix: options.prefix,
         timeout,
+        wire: wire_of(options.wire.as_deref())?,
     })
     .map_err(l2_error)?;
     Ok(External::new(Arc::new(L2Tier::Redis(tier))))

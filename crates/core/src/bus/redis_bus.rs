@@ -36,6 +36,7 @@
 //!     url: "redis://127.0.0.1:6379".into(),
 //!     channel: "rustocache:bus".into(),
 //!     timeout: Duration::from_secs(1),
+//!     wire: Default::default(),
 //! })?;
 //! bus.subscribe(|event| match event {
 //!     BusEvent::Message(frame) => println!("{:?} {:?}", frame.kind, frame.keys),
@@ -69,8 +70,9 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, timeout, Instant, MissedTickBehavior};
 
-use super::frame::{BusFrame, BusMessage, FrameError, MAX_FRAME_BYTES};
+use super::frame::{BusFrame, BusKind, BusMessage, FrameError, MAX_FRAME_BYTES};
 use super::sequence::{GapDetector, Observation};
+use crate::bentocache_wire::{self, BentoFrame};
 use crate::redis_tier::L2Error;
 
 /// How often the subscriber pings Redis to learn that its connection still works.
@@ -95,6 +97,25 @@ pub struct BusConfig {
     /// Longest a publish may take, connecting included; also how long the subscriber waits
     /// to (re)subscribe and for the answer to a heartbeat ping.
     pub timeout: Duration,
+    /// The frames it speaks.
+    pub wire: FrameWire,
+}
+
+/// The frames a bus publishes and reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum FrameWire {
+    /// Ours ([`BusFrame`]): numbered per sender, so that a lost one is noticed.
+    #[default]
+    Rustocache,
+    /// bentocache's ([`BentoFrame`]), for a fleet that mixes the two: no sequence numbers
+    /// (a lost message goes unnoticed), namespaces named by their full key prefix, tag
+    /// invalidations sent as a `Set` of bentocache's tag keys.
+    Bentocache {
+        /// The store the channel belongs to (bentocache's frames do not name it).
+        store: String,
+        /// The store's key prefix, which bentocache's frames name namespaces by.
+        prefix: String,
+    },
 }
 
 /// What the subscriber reports.
@@ -136,6 +157,7 @@ pub struct RedisBus {
     client: Client,
     channel: String,
     timeout: Duration,
+    wire: FrameWire,
     /// The last sequence number sent; kept here so that a publisher started after a
     /// `disconnect` carries on from it.
     last_sequence: Arc<AtomicU64>,
@@ -157,6 +179,7 @@ impl RedisBus {
             client,
             channel: config.channel,
             timeout: config.timeout,
+            wire: config.wire,
             last_sequence: Arc::new(AtomicU64::new(0)),
             publisher: Mutex::new(None),
             subscriber: Mutex::new(None),
@@ -211,9 +234,12 @@ impl RedisBus {
         let task = tokio::spawn(send_in_order(
             queue,
             connection,
-            self.id,
-            self.channel.clone(),
-            Arc::clone(&self.last_sequence),
+            Sender {
+                id: self.id,
+                channel: self.channel.clone(),
+                wire: self.wire.clone(),
+                last_sequence: Arc::clone(&self.last_sequence),
+            },
         ));
         *held = Some(Publisher {
             requests: requests.clone(),
@@ -245,6 +271,7 @@ impl RedisBus {
                 timeout: self.timeout,
             },
             own_id: self.id,
+            wire: self.wire.clone(),
             on_event: Box::new(on_event),
         };
         *held = Some(tokio::spawn(listener.run(ready)));
@@ -281,14 +308,69 @@ impl Drop for RedisBus {
     }
 }
 
+/// Who the publisher task sends as.
+struct Sender {
+    id: u128,
+    channel: String,
+    wire: FrameWire,
+    last_sequence: Arc<AtomicU64>,
+}
+
+impl Sender {
+    /// The bytes of `message` as the next frame: ours numbered, bentocache's not.
+    fn encode(&self, message: BusMessage) -> Result<Vec<u8>, FrameError> {
+        let FrameWire::Bentocache { prefix, .. } = &self.wire else {
+            // Only this task takes numbers one by one; `RedisBus::skip` may add to the
+            // count meanwhile, in which case the frame is numbered again past the skipped
+            // ones.
+            let last = self.last_sequence.load(Ordering::Relaxed);
+            let frame = message.into_frame(self.id, last + 1);
+            let bytes = frame.encode();
+            if bytes.len() > MAX_FRAME_BYTES {
+                return Err(FrameError::Oversized(bytes.len()));
+            }
+            if self
+                .last_sequence
+                .compare_exchange(last, last + 1, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+            {
+                return Ok(bytes);
+            }
+            let sequence = self.last_sequence.fetch_add(1, Ordering::Relaxed) + 1;
+            return Ok(BusFrame { sequence, ..frame }.encode());
+        };
+        let (kind, keys) = match message.kind {
+            BusKind::DeleteByTag | BusKind::ExpireByTag => (
+                BusKind::Set,
+                message
+                    .keys
+                    .iter()
+                    .map(|tag| format!("{}{tag}", bentocache_wire::TAG_KEY_PREFIX))
+                    .collect(),
+            ),
+            kind => (kind, message.keys),
+        };
+        BentoFrame {
+            bus_id: bento_id(self.id),
+            kind,
+            namespace: bentocache_wire::bento_namespace(prefix, &message.namespace),
+            keys,
+        }
+        .encode()
+    }
+}
+
+/// The 24-character bus id bentocache's frames carry, for our id.
+fn bento_id(id: u128) -> String {
+    format!("{:024x}", id & ((1u128 << 96) - 1))
+}
+
 /// The publisher task: sends what is queued, a batch at a time, each frame numbered as it
 /// goes out. Ends when the queue is closed and empty.
 async fn send_in_order(
     mut queue: mpsc::UnboundedReceiver<PublishRequest>,
     mut connection: ConnectionManager,
-    sender: u128,
-    channel: String,
-    last_sequence: Arc<AtomicU64>,
+    sender: Sender,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -299,25 +381,14 @@ async fn send_in_order(
             if reply.is_closed() {
                 continue;
             }
-            // Only this task takes numbers one by one; `RedisBus::skip` may add to the count
-            // meanwhile, in which case the frame is numbered again past the skipped ones.
-            let last = last_sequence.load(Ordering::Relaxed);
-            let frame = message.into_frame(sender, last + 1);
-            let mut bytes = frame.encode();
-            if bytes.len() > MAX_FRAME_BYTES {
-                let _ = reply.send(Err(L2Error::Config(
-                    FrameError::Oversized(bytes.len()).to_string(),
-                )));
-                continue;
-            }
-            if last_sequence
-                .compare_exchange(last, last + 1, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
-            {
-                let sequence = last_sequence.fetch_add(1, Ordering::Relaxed) + 1;
-                bytes = BusFrame { sequence, ..frame }.encode();
-            }
-            pipe.cmd("PUBLISH").arg(&channel).arg(bytes).ignore();
+            let bytes = match sender.encode(message) {
+                Ok(bytes) => bytes,
+                Err(err) => {
+                    let _ = reply.send(Err(L2Error::Config(err.to_string())));
+                    continue;
+                }
+            };
+            pipe.cmd("PUBLISH").arg(&sender.channel).arg(bytes).ignore();
             waiting.push(reply);
         }
         if waiting.is_empty() {
@@ -357,6 +428,7 @@ impl Subscription {
 struct Listener {
     target: Subscription,
     own_id: u128,
+    wire: FrameWire,
     on_event: Box<dyn FnMut(BusEvent) + Send>,
 }
 
@@ -429,6 +501,11 @@ impl Listener {
 
     /// Reports one message of the channel.
     fn deliver(&mut self, payload: &[u8], detector: &mut GapDetector) {
+        if let FrameWire::Bentocache { store, prefix } = &self.wire {
+            let events = bento_events(payload, self.own_id, store, prefix);
+            events.into_iter().for_each(&mut self.on_event);
+            return;
+        }
         match BusFrame::decode(payload) {
             Err(reason) => (self.on_event)(BusEvent::Unreadable(reason)),
             Ok(frame) if frame.sender == self.own_id => {}
@@ -448,6 +525,57 @@ impl Listener {
             }
         }
     }
+}
+
+/// What a bentocache frame on the channel reports: nothing for our own or another
+/// prefix's; a `DeleteByTag` for a `Set` of bentocache's tag keys (its tag invalidation),
+/// besides a `Set` of any other keys.
+fn bento_events(payload: &[u8], own_id: u128, store: &str, prefix: &str) -> Vec<BusEvent> {
+    let frame = match BentoFrame::decode(payload) {
+        Ok(frame) => frame,
+        Err(reason) => return vec![BusEvent::Unreadable(reason)],
+    };
+    if frame.bus_id == bento_id(own_id) {
+        return Vec::new();
+    }
+    let Some(namespace) = bentocache_wire::namespace_path(prefix, &frame.namespace) else {
+        return Vec::new();
+    };
+    let sender = frame
+        .bus_id
+        .bytes()
+        .fold(0u128, |h, b| (h ^ b as u128).wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013B));
+    let at = crate::clock::now_ms();
+    let message = |kind, keys| {
+        BusEvent::Message(BusFrame {
+            sender,
+            sequence: 0,
+            kind,
+            at,
+            store: store.to_string(),
+            namespace: namespace.clone(),
+            keys,
+        })
+    };
+    if frame.kind != BusKind::Set {
+        return vec![message(frame.kind, frame.keys)];
+    }
+    let (tags, keys): (Vec<String>, Vec<String>) = frame
+        .keys
+        .into_iter()
+        .partition(|key| key.starts_with(bentocache_wire::TAG_KEY_PREFIX));
+    let mut events = Vec::new();
+    if !keys.is_empty() {
+        events.push(message(BusKind::Set, keys));
+    }
+    if !tags.is_empty() {
+        let tags = tags
+            .into_iter()
+            .map(|key| key[bentocache_wire::TAG_KEY_PREFIX.len()..].to_string())
+            .collect();
+        events.push(message(BusKind::DeleteByTag, tags));
+    }
+    events
 }
 
 /// Delays between attempts to subscribe: none for the first, then doubling from
@@ -530,6 +658,7 @@ mod tests {
             url: url.into(),
             channel: channel.into(),
             timeout: Duration::from_secs(1),
+            wire: Default::default(),
         };
         assert!(matches!(
             RedisBus::new(config("not a url", "bus")),
