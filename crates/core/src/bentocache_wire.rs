@@ -280,7 +280,8 @@ mod tests {
             keys: vec!["a".into(), "é".into()],
         };
         let bytes = frame.encode().unwrap();
-        let mut expected = b"abcdefghijklmnopqrstuvwx\x03\0\0\0\x0abentocache\0\0\0\x01a\0\0\0\x02".to_vec();
+        let mut expected =
+            b"abcdefghijklmnopqrstuvwx\x03\0\0\0\x0abentocache\0\0\0\x01a\0\0\0\x02".to_vec();
         expected.extend_from_slice("é".as_bytes());
         assert_eq!(bytes, expected);
         assert_eq!(BentoFrame::decode(&bytes).unwrap(), frame);
@@ -298,7 +299,10 @@ mod tests {
         .encode()
         .unwrap();
         bytes.pop();
-        assert!(matches!(BentoFrame::decode(&bytes), Err(FrameError::Corrupt(_))));
+        assert!(matches!(
+            BentoFrame::decode(&bytes),
+            Err(FrameError::Corrupt(_))
+        ));
         bytes[BUS_ID_LEN] = 9;
         assert_eq!(BentoFrame::decode(&bytes), Err(FrameError::Foreign));
         let tag_kind = BentoFrame {
@@ -313,12 +317,28 @@ mod tests {
     #[test]
     fn entries_of_other_shapes_are_errors() {
         assert_eq!(decode_entry(b"hello", None), Err(EnvelopeError::Foreign));
-        assert!(matches!(decode_entry(b"{\"nope\":1}", None), Err(EnvelopeError::Corrupt(_))));
-        assert!(matches!(decode_entry(b"{\"value\":", None), Err(EnvelopeError::Corrupt(_))));
-        let odd = decode_entry(br#"{"value":"x","createdAt":-5,"logicalExpiration":1e300}"#, None).unwrap();
+        assert!(matches!(
+            decode_entry(b"{\"nope\":1}", None),
+            Err(EnvelopeError::Corrupt(_))
+        ));
+        assert!(matches!(
+            decode_entry(b"{\"value\":", None),
+            Err(EnvelopeError::Corrupt(_))
+        ));
+        let odd = decode_entry(
+            br#"{"value":"x","createdAt":-5,"logicalExpiration":1e300}"#,
+            None,
+        )
+        .unwrap();
         assert_eq!(odd.created_at, 0);
         assert_eq!(odd.logical_expires_at, Some(u64::MAX));
-        let not_json = WireEntry { created_at: 0, logical_expires_at: None, physical_expires_at: None, tags: vec![], value: vec![0x92, 1] };
+        let not_json = WireEntry {
+            created_at: 0,
+            logical_expires_at: None,
+            physical_expires_at: None,
+            tags: vec![],
+            value: vec![0x92, 1],
+        };
         assert!(encode_entry(&not_json).is_err());
     }
 
@@ -334,8 +354,14 @@ mod tests {
         assert_eq!(bento_namespace("bentocache", ""), "bentocache");
         assert_eq!(bento_namespace("bentocache:", "users:"), "bentocache:users");
         assert_eq!(bento_namespace("", "users:"), "users");
-        assert_eq!(namespace_path("bentocache", "bentocache").as_deref(), Some(""));
-        assert_eq!(namespace_path("bentocache", "bentocache:users").as_deref(), Some("users:"));
+        assert_eq!(
+            namespace_path("bentocache", "bentocache").as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            namespace_path("bentocache", "bentocache:users").as_deref(),
+            Some("users:")
+        );
         assert_eq!(namespace_path("bentocache", "other"), None);
         assert_eq!(namespace_path("", "users").as_deref(), Some("users:"));
     }

@@ -299,7 +299,9 @@ impl RedisTier {
             .iter()
             .map(|tag| format!("{}{tag}", bentocache_wire::TAG_KEY_PREFIX))
             .collect();
-        let groups = self.slot_groups(tag_keys.iter().map(String::as_str)).await?;
+        let groups = self
+            .slot_groups(tag_keys.iter().map(String::as_str))
+            .await?;
         let commands: Vec<Cmd> = groups
             .iter()
             .map(|group| {
@@ -322,10 +324,11 @@ impl RedisTier {
         }
         for read in &mut reads {
             if let Read::Found(entry) = read {
-                let refused = entry
-                    .tags
-                    .iter()
-                    .any(|tag| invalidated_at.get(tag.as_str()).is_some_and(|&at| entry.created_at <= at));
+                let refused = entry.tags.iter().any(|tag| {
+                    invalidated_at
+                        .get(tag.as_str())
+                        .is_some_and(|&at| entry.created_at <= at)
+                });
                 if refused {
                     *read = Read::Missing;
                 }
@@ -377,9 +380,8 @@ impl RedisTier {
     fn encode(&self, entry: &WireEntry) -> Result<Vec<u8>, L2Error> {
         match self.wire {
             Wire::Rustocache => Ok(entry.encode()),
-            Wire::Bentocache => bentocache_wire::encode_entry(entry).map_err(|e| {
-                L2Error::Config(format!("wire 'bentocache' needs JSON values: {e}"))
-            }),
+            Wire::Bentocache => bentocache_wire::encode_entry(entry)
+                .map_err(|e| L2Error::Config(format!("wire 'bentocache' needs JSON values: {e}"))),
         }
     }
 
@@ -418,7 +420,11 @@ impl RedisTier {
 
     /// Writes `entry` under `key`; Redis drops it at its physical expiry.
     pub async fn set(&self, key: &str, entry: &WireEntry) -> Result<(), L2Error> {
-        match set_cmd(&self.redis_key(key), self.encode(entry)?, entry.physical_expires_at) {
+        match set_cmd(
+            &self.redis_key(key),
+            self.encode(entry)?,
+            entry.physical_expires_at,
+        ) {
             Some(cmd) => self.query::<()>(&cmd).await,
             None => self.delete_many(&[key.to_string()]).await.map(|_| ()),
         }
@@ -539,7 +545,9 @@ impl RedisTier {
                 .iter()
                 .map(|tag| self.redis_key(&format!("{}{tag}", bentocache_wire::TAG_KEY_PREFIX)))
                 .collect();
-            let groups = self.raw_slot_groups(keys.iter().map(String::as_str)).await?;
+            let groups = self
+                .raw_slot_groups(keys.iter().map(String::as_str))
+                .await?;
             let text = bentocache_wire::tag_invalidation_entry(at);
             let pipes: Vec<Pipeline> = groups
                 .iter()

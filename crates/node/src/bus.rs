@@ -10,8 +10,8 @@ use napi::bindgen_prelude::{External, Object, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
-use rustocache_core::bus::frame::{BusKind, BusMessage};
 use rustocache_core::bentocache_wire::Wire;
+use rustocache_core::bus::frame::{BusKind, BusMessage};
 use rustocache_core::bus::redis_bus::{BusConfig, BusEvent, FrameWire, RedisBus};
 
 use crate::convert::millis;

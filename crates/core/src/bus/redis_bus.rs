@@ -541,10 +541,9 @@ fn bento_events(payload: &[u8], own_id: u128, store: &str, prefix: &str) -> Vec<
     let Some(namespace) = bentocache_wire::namespace_path(prefix, &frame.namespace) else {
         return Vec::new();
     };
-    let sender = frame
-        .bus_id
-        .bytes()
-        .fold(0u128, |h, b| (h ^ b as u128).wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013B));
+    let sender = frame.bus_id.bytes().fold(0u128, |h, b| {
+        (h ^ b as u128).wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013B)
+    });
     let at = crate::clock::now_ms();
     let message = |kind, keys| {
         BusEvent::Message(BusFrame {
