@@ -89,6 +89,13 @@ impl From<redis::ParsingError> for L2Error {
     }
 }
 
+/// Keys as Redis names them (prefix included), and their indexes grouped one pipeline
+/// each (see `RedisTier::raw_slot_groups`).
+struct Grouped {
+    keys: Vec<String>,
+    groups: Vec<Vec<usize>>,
+}
+
 /// What reading one key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Read {
@@ -159,7 +166,10 @@ impl RedisTier {
 
     /// The Redis key of `key`.
     pub fn redis_key(&self, key: &str) -> String {
-        format!("{}{key}", self.prefix)
+        let mut redis_key = String::with_capacity(self.prefix.len() + key.len());
+        redis_key.push_str(&self.prefix);
+        redis_key.push_str(key);
+        redis_key
     }
 
     /// The Redis set of the keys written with `tag`, so that `delete_tagged` removes them
@@ -255,13 +265,16 @@ impl RedisTier {
         if self.wire == Wire::Bentocache {
             return self.get_many_bentocache(keys).await;
         }
-        let groups = self.slot_groups(keys.iter().map(String::as_str)).await?;
+        let Grouped {
+            keys: redis_keys,
+            groups,
+        } = self.slot_groups(keys).await?;
         let commands: Vec<Cmd> = groups
             .iter()
             .map(|group| {
                 let mut mget = redis::cmd("MGET");
                 for &i in group {
-                    mget.arg(self.redis_key(&keys[i]));
+                    mget.arg(&redis_keys[i]);
                 }
                 mget
             })
@@ -299,15 +312,16 @@ impl RedisTier {
             .iter()
             .map(|tag| format!("{}{tag}", bentocache_wire::TAG_KEY_PREFIX))
             .collect();
-        let groups = self
-            .slot_groups(tag_keys.iter().map(String::as_str))
-            .await?;
+        let Grouped {
+            keys: redis_tag_keys,
+            groups,
+        } = self.slot_groups(&tag_keys).await?;
         let commands: Vec<Cmd> = groups
             .iter()
             .map(|group| {
                 let mut mget = redis::cmd("MGET");
                 for &i in group {
-                    mget.arg(self.redis_key(&tag_keys[i]));
+                    mget.arg(&redis_tag_keys[i]);
                 }
                 mget
             })
@@ -339,14 +353,17 @@ impl RedisTier {
 
     /// `keys` read with GET and PTTL in one pipeline per slot group (bentocache's entries).
     async fn read_with_ttl(&self, keys: &[String]) -> Result<Vec<Read>, L2Error> {
-        let groups = self.slot_groups(keys.iter().map(String::as_str)).await?;
+        let Grouped {
+            keys: redis_keys,
+            groups,
+        } = self.slot_groups(keys).await?;
         let pipes: Vec<Pipeline> = groups
             .iter()
             .map(|group| {
                 let mut pipe = redis::pipe();
                 for &i in group {
-                    let key = self.redis_key(&keys[i]);
-                    pipe.cmd("GET").arg(&key).cmd("PTTL").arg(key);
+                    let key = &redis_keys[i];
+                    pipe.cmd("GET").arg(key).cmd("PTTL").arg(key);
                 }
                 pipe
             })
@@ -385,23 +402,26 @@ impl RedisTier {
         }
     }
 
-    /// The indexes of `keys` grouped so that each group can go in one pipeline: all of
-    /// them on one server, one group per hash slot on a cluster.
-    async fn slot_groups<'k>(
-        &self,
-        keys: impl Iterator<Item = &'k str>,
-    ) -> Result<Vec<Vec<usize>>, L2Error> {
-        let keys: Vec<String> = keys.map(|key| self.redis_key(key)).collect();
-        self.raw_slot_groups(keys.iter().map(String::as_str)).await
+    /// `keys` with this tier's prefix, and their indexes grouped as
+    /// [`Self::raw_slot_groups`] groups them.
+    async fn slot_groups(&self, keys: &[impl AsRef<str>]) -> Result<Grouped, L2Error> {
+        let keys: Vec<String> = keys
+            .iter()
+            .map(|key| self.redis_key(key.as_ref()))
+            .collect();
+        let groups = self
+            .raw_slot_groups(keys.iter().map(String::as_str))
+            .await?;
+        Ok(Grouped { keys, groups })
     }
 
-    /// As [`Self::slot_groups`], for Redis keys (prefix included).
+    /// The indexes of Redis keys (prefix included) grouped so that each group can go in
+    /// one pipeline: all of them on one server, one group per hash slot on a cluster.
     async fn raw_slot_groups<'k>(
         &self,
-        keys: impl Iterator<Item = &'k str>,
+        keys: impl ExactSizeIterator<Item = &'k str>,
     ) -> Result<Vec<Vec<usize>>, L2Error> {
-        let keys: Vec<&str> = keys.collect();
-        if keys.is_empty() {
+        if keys.len() == 0 {
             return Ok(Vec::new());
         }
         if !matches!(self.connection().await?, Connection::Cluster(_)) {
@@ -409,7 +429,7 @@ impl RedisTier {
         }
         let mut groups: std::collections::BTreeMap<u16, Vec<usize>> =
             std::collections::BTreeMap::new();
-        for (i, key) in keys.iter().enumerate() {
+        for (i, key) in keys.enumerate() {
             groups
                 .entry(cluster_slot(key.as_bytes()))
                 .or_default()
@@ -432,10 +452,12 @@ impl RedisTier {
 
     /// Writes several entries in one round trip (one pipeline per slot on a cluster).
     pub async fn set_many(&self, items: &[(String, WireEntry)]) -> Result<(), L2Error> {
-        let groups = self
-            .slot_groups(items.iter().map(|(key, _)| key.as_str()))
-            .await?;
-        let encoded: Vec<Vec<u8>> = items
+        let keys: Vec<&str> = items.iter().map(|(key, _)| key.as_str()).collect();
+        let Grouped {
+            keys: redis_keys,
+            groups,
+        } = self.slot_groups(&keys).await?;
+        let mut encoded: Vec<Vec<u8>> = items
             .iter()
             .map(|(_, entry)| self.encode(entry))
             .collect::<Result<_, _>>()?;
@@ -444,9 +466,9 @@ impl RedisTier {
             .map(|group| {
                 let mut pipe = redis::pipe();
                 for &i in group {
-                    let (key, entry) = &items[i];
-                    let redis_key = self.redis_key(key);
-                    match set_cmd(&redis_key, encoded[i].clone(), entry.physical_expires_at) {
+                    let redis_key = &redis_keys[i];
+                    let bytes = std::mem::take(&mut encoded[i]);
+                    match set_cmd(redis_key, bytes, items[i].1.physical_expires_at) {
                         Some(cmd) => pipe.add_command(cmd).ignore(),
                         // Already past its physical expiry: what Redis holds is older still.
                         None => pipe.cmd("UNLINK").arg(redis_key).ignore(),
