@@ -852,6 +852,7 @@ module.exports.l1Expire = nativeBinding.l1Expire
 module.exports.l1ExpireTagged = nativeBinding.l1ExpireTagged
 module.exports.l1Get = nativeBinding.l1Get
 module.exports.l1GetOrClaimRefresh = nativeBinding.l1GetOrClaimRefresh
+module.exports.l1IsFresh = nativeBinding.l1IsFresh
 module.exports.l1Namespace = nativeBinding.l1Namespace
 module.exports.l1Peek = nativeBinding.l1Peek
 module.exports.l1ReportEvictions = nativeBinding.l1ReportEvictions

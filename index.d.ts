@@ -236,6 +236,12 @@ export declare function l1Get(store: L1Handle, key: string): string | number | n
  */
 export declare function l1GetOrClaimRefresh(store: L1Handle, key: string): string | number | false | null | undefined
 
+/**
+ * Whether `key` holds a fresh entry, without counting a lookup: what `has` asks, answered
+ * without building the entry for JavaScript (an object and the value's copy).
+ */
+export declare function l1IsFresh(store: L1Handle, key: string): boolean
+
 /** Limits of an in-memory store; each is optional. */
 export interface L1Limits {
   /** Most entries held at once. */

@@ -603,13 +603,15 @@ export class Cache {
     const grace = ttl === null || remote.ttl === null ? 0 : Math.max(0, remote.ttl - ttl)
     const refreshAt = options?.refreshAt(remote.createdAt, logical)
     const refreshIn = refreshAt !== undefined && refreshAt > now ? Math.floor(refreshAt - now) : undefined
-    this.l1.setSerialized(key, remote.value, remote.text, ttl, grace, remote.tags, refreshIn)
+    // No tags as `undefined`: an empty array still costs a conversion at the boundary.
+    const tags = remote.tags.length > 0 ? remote.tags : undefined
+    this.l1.setSerialized(key, remote.value, remote.text, ttl, grace, tags, refreshIn)
   }
 
   /** Whether `key` holds a fresh value. */
   async has(options: KeyOptions): Promise<boolean> {
     const key = toKey(options.key)
-    if (this.l1?.peek(key)?.fresh) return true
+    if (this.l1?.isFresh(key)) return true
     return (await this.#readL2(key, this.defaults))?.fresh === true
   }
 

@@ -7,6 +7,7 @@ import {
   l1Expire,
   l1Get,
   l1GetOrClaimRefresh,
+  l1IsFresh,
   l1Namespace,
   l1Peek,
   l1Set,
@@ -72,6 +73,11 @@ export class MemoryTier {
     if (typeof raw === 'string') return this.serializer!.deserialize(raw)
     if (typeof raw === 'number') return this.slots!.values[raw]
     return raw === undefined ? MISS : STALE
+  }
+
+  /** Whether `key` holds a fresh entry, without counting a lookup. */
+  isFresh(key: string): boolean {
+    return l1IsFresh(this.handle, key)
   }
 
   /** The entry, fresh or stale, without counting a lookup. */

@@ -106,6 +106,16 @@ pub fn l1_peek(store: L1Ref, key: Key) -> Option<EntrySnapshot> {
     })
 }
 
+/// Whether `key` holds a fresh entry, without counting a lookup: what `has` asks, answered
+/// without building the entry for JavaScript (an object and the value's copy).
+#[napi(catch_unwind, ts_args_type = "store: L1Handle, key: string")]
+pub fn l1_is_fresh(store: L1Ref, key: Key) -> bool {
+    let now = now_ms();
+    store
+        .peek(key.as_str(), now)
+        .is_some_and(|entry| entry.is_fresh(now))
+}
+
 /// Stores serialized text fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer;
 /// with `refreshIn`, a `getOrSet` hit from `refreshIn` ms on starts an eager refresh.
 /// Returns `false` when the entry exceeds `maxEntrySize`: it was refused and the key now
