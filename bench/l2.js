@@ -363,7 +363,7 @@ function verify(task, contender, before, after) {
     }
   }
   if (contender.batchedReads) {
-    // rustocache sends the reads issued in one turn of the event loop as one MGET: the keys
+    // rustocache sends the reads issued in one turn of the event loop as MGETs of up to 32 keys: the keys
     // read are checked by its L2 hit counter; here, that nothing else reached Redis and that
     // no more commands than keys did.
     const others = Object.keys(commands).filter((name) => name !== 'get' && name !== 'mget')

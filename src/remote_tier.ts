@@ -44,8 +44,8 @@ interface ReadBatch {
 
 /**
  * Reads issued in the same turn of the event loop, across a tier and its namespaces, go to
- * Redis as one batch: one boundary crossing and one round trip (a pipeline of GETs) for all
- * of them, as ioredis's auto-pipelining does. A lone read is a batch of one.
+ * Redis together, as ioredis's auto-pipelining does: one boundary crossing and one MGET per
+ * {@link FLUSH_CHUNK} keys, all sent at once. A lone read is a batch of one.
  */
 class ReadCoalescer {
   #batch: ReadBatch | undefined
