@@ -1,7 +1,8 @@
 // Memory per entry: how many bytes of V8 heap (what the garbage collector must trace)
 // and of process RSS one cached entry costs, for 1,000,000 entries of the ~95-byte object
-// the L1 benchmark uses. Each contender runs in a child process of its own, so one's
-// garbage cannot be counted against another.
+// the L1 benchmark uses, and how long one full collection (`gc()`) takes with them live.
+// Each contender runs in a child process of its own, so one's garbage cannot be counted
+// against another.
 //
 // And, with `--gc-load`: the longest GC pause (a PerformanceObserver on 'gc') and the
 // event-loop delay (perf_hooks monitorEventLoopDelay, 1 ms resolution: p99 and max) while a
@@ -22,6 +23,8 @@ export const CONTENDERS = ['map', LRU, BENTO, RUSTO, RUSTO_NO_SER]
 /** The contenders of the GC-pause load. */
 export const LOAD_CONTENDERS = [RUSTO, LRU, BENTO]
 const CHUNK = 200
+/** Full collections timed per contender; their median is reported. */
+const FULL_GCS = 5
 
 const valueOf = (i) => ({ id: i, name: `user number ${i}`, tags: ['alpha', 'beta', 'gamma', 'delta'] })
 
@@ -34,7 +37,21 @@ function build(name, entries) {
   return createContender(name, { maxItems: entries })
 }
 
-/** In a child: fills one contender and prints its bytes per entry as JSON. */
+/** The median time of one full collection (`gc()`), in ms, over FULL_GCS of them. */
+function fullGcMs() {
+  const times = []
+  for (let n = 0; n < FULL_GCS; n++) {
+    const started = process.hrtime.bigint()
+    globalThis.gc()
+    times.push(Number(process.hrtime.bigint() - started) / 1e6)
+  }
+  return times.sort((a, b) => a - b)[FULL_GCS >> 1]
+}
+
+/**
+ * In a child: fills one contender and prints its bytes per entry, and the time of a full
+ * collection with the filled cache live, as JSON.
+ */
 async function measure(name, entries) {
   const cache = build(name, entries)
   // Held by a global: once the loop is done, nothing else would keep the cache alive, and
@@ -46,7 +63,7 @@ async function measure(name, entries) {
   globalThis.gc()
   const after = process.memoryUsage()
   const perEntry = (field) => Math.round((after[field] - before[field]) / entries)
-  console.log(JSON.stringify({ name, heap: perEntry('heapUsed'), rss: perEntry('rss') }))
+  console.log(JSON.stringify({ name, heap: perEntry('heapUsed'), rss: perEntry('rss'), fullGcMs: fullGcMs() }))
 }
 
 /** In a child: the 90/10 load on a filled contender; prints GC and event-loop figures as JSON. */
@@ -128,10 +145,10 @@ if (isMain(import.meta.url)) {
   } else {
     const n = Number(process.env.ENTRIES ?? 1_000_000)
     console.log(`Memory per entry, ${n.toLocaleString()} entries of a ~95-byte object (one process each)\n`)
-    console.log('contender'.padEnd(30) + 'V8 heap B/entry'.padStart(16) + 'RSS B/entry'.padStart(14))
+    console.log('contender'.padEnd(30) + 'V8 heap B/entry'.padStart(16) + 'RSS B/entry'.padStart(14) + 'full GC ms'.padStart(12))
     for (const contender of CONTENDERS) {
-      const { heap, rss } = await bytesPerEntry(contender, n)
-      console.log(contender.padEnd(30) + String(heap).padStart(16) + String(rss).padStart(14))
+      const { heap, rss, fullGcMs } = await bytesPerEntry(contender, n)
+      console.log(contender.padEnd(30) + String(heap).padStart(16) + String(rss).padStart(14) + fullGcMs.toFixed(1).padStart(12))
     }
   }
 }

@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { formatCell, machineLine, peerRatio, peersOf } from '../bench/lib/report.js'
+import { targetsMarkdown } from '../bench/lib/targets.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const START = '<!-- bench:start -->'
@@ -25,6 +26,12 @@ export function markdownOf(run, source) {
       `with \`${run.command}\`${run.git?.commit ? ` at commit \`${run.git.commit.slice(0, 10)}\`${run.git.dirty ? ' (with uncommitted changes)' : ''}` : ''}; ` +
       `${run.options.quick ? 'quick sizes' : 'full sizes'}, ${run.options.samples} samples per metric, ${run.options.timeMs} ms per timed task. ` +
       'Ratios: rustocache against each peer in the same case (and serialize mode), above 1x = rustocache better.',
+    '',
+    '#### Where the targets stand',
+    '',
+    'The performance targets of the project\'s issues, checked against this run (`bench/lib/targets.js`).',
+    '',
+    ...targetsMarkdown(run),
     '',
   ]
   for (const result of run.scenarios) {

@@ -1,4 +1,5 @@
-// Memory: bytes per entry (V8 heap and RSS) for 1,000,000 entries (100,000 with --quick), and
+// Memory: bytes per entry (V8 heap and RSS) for 1,000,000 entries (100,000 with --quick), the
+// time of a full GC with them live, and
 // the longest GC pause and event-loop delay during a 90/10 get/set load (30 s per contender,
 // 5 s with --quick, 1 s in a smoke run), each contender in a child process of its own started
 // with --expose-gc. The code is bench/memory.js's.
@@ -17,7 +18,7 @@ export async function run({ quick, log }) {
   for (const name of CONTENDERS) {
     log(`memory: ${name}, ${entries} entries`)
     const r = await bytesPerEntry(name, entries)
-    rows.push({ case: perEntry, contender: name, values: { heapB: r.heap, rssB: r.rss } })
+    rows.push({ case: perEntry, contender: name, values: { heapB: r.heap, rssB: r.rss, fullGcMs: r.fullGcMs } })
   }
   const load = `90/10 get/set load (${loadEntries.toLocaleString('en')} entries, ${loadMs / 1000} s)`
   for (const name of LOAD_CONTENDERS) {
@@ -26,10 +27,11 @@ export async function run({ quick, log }) {
     rows.push({ case: load, contender: name, values: { opsPerSec: r.opsPerSec, gcMaxMs: r.gcMaxMs, gcTotalMs: r.gcTotalMs, loopP99Ms: r.loopP99Ms, loopMaxMs: r.loopMaxMs } })
   }
   return {
-    description: 'One child process per contender and measure (node --expose-gc). Bytes per entry: growth of V8 heapUsed and RSS over a gc() before and after filling, divided by the entries. Load: random keys, 90 % get, 10 % set, yielding to the event loop every 200 ops.',
+    description: 'One child process per contender and measure (node --expose-gc). Bytes per entry: growth of V8 heapUsed and RSS over a gc() before and after filling, divided by the entries; full GC: the median time of 5 gc() calls with the filled cache live. Load: random keys, 90 % get, 10 % set, yielding to the event loop every 200 ops.',
     columns: [
       { key: 'heapB', label: 'heap B/entry', format: 'int', better: 'lower', exact: true, tolerance: 10 },
       { key: 'rssB', label: 'RSS B/entry', format: 'int', better: 'lower', exact: true, tolerance: 25 },
+      { key: 'fullGcMs', label: 'full GC ms', format: 'ms', better: 'lower', exact: true, tolerance: 5 },
       { key: 'opsPerSec', label: 'load ops/s', format: 'int' },
       { key: 'gcMaxMs', label: 'GC max ms', format: 'ms', better: 'lower', exact: true, tolerance: 5 },
       { key: 'gcTotalMs', label: 'GC total ms', format: 'ms' },
