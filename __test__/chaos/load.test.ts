@@ -40,11 +40,15 @@ it(`${LOAD_SECONDS} s of 1,000 concurrent getOrSet over 10k keys: RSS flat after
   const { counts } = await node.call('stopLoad')
   const stats = await node.stats()
 
-  // The baseline is the highest RSS of the warm-up's second half (RSS dips when V8 or the
-  // allocator hands memory back, so one sample can sit in a dip): past it, a leak shows as
-  // growth above what the warmed-up working set needed.
-  const warm = Math.max(...samples.slice(Math.floor(WARM_UP_SECONDS / 2), WARM_UP_SECONDS))
+  // Medians, not single samples: one sample swings by several % either way as the
+  // allocator's per-thread arenas grow and shrink (seen: 110 to 124 MB within seconds), so
+  // the highest of the ten measured seconds beats the highest of five warm-up seconds two
+  // times in three with no leak at all. The baseline is the median of the warm-up's second
+  // half; a leak shows as the median of the last seconds growing past it.
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]
+  const warm = median(samples.slice(Math.floor(WARM_UP_SECONDS / 2), WARM_UP_SECONDS))
   const after = samples.slice(WARM_UP_SECONDS)
+  const end = median(after.slice(-5))
   const peak = Math.max(...after)
   const last = after[after.length - 1]
   const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10
@@ -55,9 +59,10 @@ it(`${LOAD_SECONDS} s of 1,000 concurrent getOrSet over 10k keys: RSS flat after
       opsPerSecond: Math.round(counts.before.ops / LOAD_SECONDS),
       errors: counts.before.errors,
       rssWarmMb: mb(warm),
+      rssEndMb: mb(end),
       rssPeakMb: mb(peak),
       rssLastMb: mb(last),
-      growthPercent: Math.round(((peak - warm) / warm) * 1000) / 10,
+      growthPercent: Math.round(((end - warm) / warm) * 1000) / 10,
       l2Hits: stats.l2.hits,
       factoryRuns: stats.factory.runs,
       busPublished: stats.bus.published,
@@ -68,7 +73,7 @@ it(`${LOAD_SECONDS} s of 1,000 concurrent getOrSet over 10k keys: RSS flat after
   expect(counts.before.ops).toBeGreaterThan(10_000)
   expect(stats.factory.runs).toBeGreaterThan(0)
   expect(stats.process).toMatchObject({ unhandledRejections: 0, uncaughtExceptions: 0 })
-  // Flat after warm-up: no sample above the warmed-up high-water mark by more than 5 %.
-  expect(peak).toBeLessThanOrEqual(warm * 1.05)
+  // Flat after warm-up: the end's median within 5 % of the warmed-up median.
+  expect(end).toBeLessThanOrEqual(warm * 1.05)
   expect(await node.exitAfter('disconnectAll', 10_000)).toBe(0)
 })
