@@ -103,8 +103,11 @@ pub struct Removed<V> {
 /// let evicted = policy.take_removed().filter(|r| r.cause == Cause::Size).count();
 /// assert_eq!(policy.len(), 100);
 /// assert_eq!(evicted, 150);
-/// // The scan did not flush the keys used many times.
-/// assert!((0..50).all(|hot| policy.contains(&format!("hot{hot}"))));
+/// // The scan did not flush the keys used many times (LRU would keep none of them). Not
+/// // all of them: the sketch's hash is seeded per process, and a one-time key whose counters
+/// // all collide with hot keys' can look as frequent as they are.
+/// let kept = (0..50).filter(|hot| policy.contains(&format!("hot{hot}"))).count();
+/// assert!(kept >= 45, "kept {kept} of 50");
 /// ```
 pub struct WTinyLfu<V> {
     map: HashMap<Arc<str>, u32, KeyHasher>,
