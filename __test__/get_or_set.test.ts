@@ -267,6 +267,76 @@ describe('stampede protection', () => {
   })
 })
 
+describe('waiters of one factory run', () => {
+  /** `count` concurrent getOrSet on one key whose factory returns `make()` once the gate opens. */
+  async function herd(bento: ReturnType<typeof createCache>, count: number, make: () => unknown) {
+    const gate = deferred()
+    const factory = async () => {
+      await gate.promise
+      return make()
+    }
+    const pending = Array.from({ length: count }, () => bento.getOrSet({ key: 'hot', factory }))
+    await sleep(10)
+    gate.resolve()
+    return Promise.all(pending)
+  }
+
+  it('serialize: true hands each waiter its own copy, equal to what JSON gives back', async () => {
+    const bento = createCache()
+    const text = '{"__proto__":{"x":1},"list":[1,{"deep":[true,null,"s"]}],"n":2.5}'
+    const values = await herd(bento, 20, () => JSON.parse(text))
+    const waiters = values.slice(1) as any[]
+    for (const value of waiters) {
+      expect(value).toEqual(JSON.parse(text))
+      // An own `__proto__` key stays a property; the prototype stays Object.prototype.
+      expect(Object.getPrototypeOf(value)).toBe(Object.prototype)
+      expect(Object.hasOwn(value, '__proto__')).toBe(true)
+    }
+    waiters[0].list[1].deep.push('mutated')
+    waiters[0].n = 0
+    for (const value of waiters.slice(1)) {
+      expect(value.list[1].deep).toEqual([true, null, 's'])
+      expect(value.n).toBe(2.5)
+    }
+    expect(new Set(waiters).size).toBe(waiters.length)
+    const stats = bento.getStats()
+    expect(stats.factory.runs).toBe(1)
+    expect(stats.hits).toBe(19)
+  })
+
+  it('serialize: false hands every waiter the value the factory returned', async () => {
+    const bento = createCache({ driver: { serialize: false } })
+    const produced = { big: 'object' }
+    const values = await herd(bento, 20, () => produced)
+    for (const value of values) expect(value).toBe(produced)
+  })
+
+  it('a custom serializer deserializes once per waiter', async () => {
+    let decoded = 0
+    const bento = createCache({
+      serializer: {
+        serialize: (value: unknown) => JSON.stringify(value),
+        deserialize: (text: string) => {
+          decoded++
+          return { ...JSON.parse(text), decoded: true }
+        },
+      },
+    })
+    const values = await herd(bento, 10, () => ({ a: 1 }))
+    expect(values[0]).toEqual({ a: 1 })
+    for (const value of values.slice(1)) expect(value).toEqual({ a: 1, decoded: true })
+    expect(decoded).toBe(9)
+  })
+
+  it('each waiter gets a cache:hit event', async () => {
+    const bento = createCache()
+    const hits: string[] = []
+    bento.on('cache:hit', ({ key }: { key: string }) => hits.push(key))
+    await herd(bento, 5, () => 'v')
+    expect(hits).toEqual(['hot', 'hot', 'hot', 'hot'])
+  })
+})
+
 describe('grace', () => {
   it('a stale value is served when the factory fails', async () => {
     const bento = createCache({ grace: '2s', timeout: '1s' })

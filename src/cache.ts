@@ -57,6 +57,11 @@ export interface SetManyOptions<T> extends CallOptions {
 interface Run {
   released: Promise<void>
   release(): void
+  /**
+   * The key's L1 entry read once after release, shared by the run's plain waiters (see
+   * #joinRun); made by the first of them.
+   */
+  handoff?: Promise<ReturnType<MemoryTier['share']>>
 }
 
 const TIMEOUT: unique symbol = Symbol('rustocache.timeout')
@@ -211,7 +216,31 @@ export class Cache {
       traceHit(trace, 'l1', false)
       return Promise.resolve(value as T)
     }
+    if (value === MISS && trace === undefined) {
+      const running = this.#runs.get(key)
+      if (running && this.defaults.withCall(options).waitLimit(false) === null) return this.#joinRun(running, options)
+    }
     return this.#getOrSetSlow(options, value === STALE ? this.l1.peek(key) : undefined, trace)
+  }
+
+  /**
+   * A plain waiter (no stale entry, no wait limit) of another caller's run of the key: one
+   * reaction on the run's shared read of L1 rather than a suspended async call each, so
+   * that waking 10,000 waiters stays within a few ms. Each still gets its own copy of the
+   * value when the tier serializes. When the run left no fresh value (the factory failed,
+   * or its caller gave up), the waiter starts over as any other call.
+   */
+  #joinRun<T>(running: Run, call: GetOrSetOptions<T>): Promise<T> {
+    const key = call.key
+    const l1 = this.l1!
+    running.handoff ??= running.released.then(() => l1.share(key))
+    return running.handoff.then((read) => {
+      if (read === MISS || read === STALE) return this.#getOrSetSlow(call, read === STALE ? l1.peek(key) : undefined)
+      const value = read()
+      this.counters.hits++
+      this.events.hit(key, value)
+      return value as T
+    })
   }
 
   /** Runs `operation` with `raw` as a key (numbers are turned to text), or rejects. */
