@@ -80,11 +80,16 @@ impl Namespace {
         if len > STACK_KEY {
             return f(&format!("{}{key}", self.prefix));
         }
-        let mut buf = [0u8; STACK_KEY];
-        buf[..self.prefix.len()].copy_from_slice(self.prefix.as_bytes());
-        buf[self.prefix.len()..len].copy_from_slice(key.as_bytes());
-        // Safety: the concatenation of two UTF-8 strings is UTF-8.
-        f(unsafe { std::str::from_utf8_unchecked(&buf[..len]) })
+        // Uninitialised: zeroing the whole buffer on every lookup cost more than the copy.
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); STACK_KEY];
+        let start = buf.as_mut_ptr().cast::<u8>();
+        // Safety: the first `len` ≤ STACK_KEY bytes are written (prefix, then key) before
+        // they are read, and the concatenation of two UTF-8 strings is UTF-8.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.prefix.as_ptr(), start, self.prefix.len());
+            std::ptr::copy_nonoverlapping(key.as_ptr(), start.add(self.prefix.len()), key.len());
+            f(std::str::from_utf8_unchecked(std::slice::from_raw_parts(start, len)))
+        }
     }
 
     /// See [`L1Store::get`].

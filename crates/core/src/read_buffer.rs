@@ -20,8 +20,12 @@ pub(crate) trait Replay: Send + Sync {
     fn replay(&self, keys: &[Arc<str>]);
 }
 
-/// Reads recorded before a batch is handed over.
-const BATCH: usize = 128;
+/// Reads recorded before a batch is handed over. Each hand-over wakes the replay thread
+/// (a futex syscall on the reader's thread, a few µs); at 512 reads that is a few ns per
+/// read (128 measured ~10 % slower lookups). Writes drain the buffer first, so a bigger
+/// batch does not delay what the policy knows when it evicts (sprite and OLTP hit ratios
+/// moved by under 0.7 points either way).
+const BATCH: usize = 512;
 /// Batches waiting for the replay thread, across all stores, before new ones are dropped.
 const QUEUED_BATCHES: usize = 256;
 
