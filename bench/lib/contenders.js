@@ -20,6 +20,11 @@ export const RUSTO_NO_SER = 'rustocache (serialize:false)'
 export const BENTO = 'bentocache'
 export const BENTO_NO_SER = 'bentocache (serialize:false)'
 export const LRU = 'lru-cache'
+/**
+ * lru-cache behind a promise, as a bentocache-style API must return it: the floor of any
+ * awaited call (the await of a resolved promise costs more than lru-cache's get itself).
+ */
+export const LRU_AWAITED = 'lru-cache (awaited)'
 export const CACHE_MANAGER = 'cache-manager'
 export const CACHE_MANAGER_BOUNDED = 'cache-manager (Keyv on lru-cache)'
 
@@ -57,6 +62,12 @@ function lruCache({ maxItems, maxSize, fetchMethod }) {
   }
 }
 
+/** `contender` with each call's result handed back in a resolved promise. */
+function promised(contender) {
+  const wrap = (call) => (...args) => Promise.resolve(call(...args))
+  return { ...contender, get: wrap(contender.get), set: wrap(contender.set), has: wrap(contender.has), delete: wrap(contender.delete) }
+}
+
 function cacheManager({ maxItems, bounded }) {
   const store = bounded ? new Keyv({ store: new LRUCache({ max: maxItems }) }) : undefined
   const cache = createCache(store ? { stores: [store] } : undefined)
@@ -89,6 +100,8 @@ export function createContender(name, options) {
       return bentoLike(BentoCacheJs, bentostoreJs, memoryDriverJs, { ...options, serialize: false })
     case LRU:
       return lruCache({ ...options, fetchMethod: (_key, _stale, { context }) => context() })
+    case LRU_AWAITED:
+      return promised(lruCache({ ...options, fetchMethod: (_key, _stale, { context }) => context() }))
     case CACHE_MANAGER:
       return cacheManager({ ...options, bounded: false })
     case CACHE_MANAGER_BOUNDED:
