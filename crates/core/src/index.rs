@@ -1,7 +1,10 @@
 //! The store's read index: every live entry by key, with the bytes they weigh.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::sync::Arc;
+
+use hashbrown::hash_table::{Entry as Slot, HashTable};
 
 use crate::entry::Entry;
 use crate::hashing::KeyHasher;
@@ -10,9 +13,13 @@ use crate::hashing::KeyHasher;
 /// can tell at once whether it holds more than its limits; so is the set of keys under each
 /// tag, so that invalidating a tag costs the entries it has, not a scan of the store.
 /// Untagged entries cost the tag index nothing.
+///
+/// The map is a bare table searched by a hash the caller may supply
+/// ([`Index::get_hashed`]): a read hashes its key once, for this lookup and for the policy.
 #[derive(Default)]
 pub(crate) struct Index {
-    map: HashMap<Arc<str>, Arc<Entry>, KeyHasher>,
+    map: HashTable<(Arc<str>, Arc<Entry>)>,
+    hasher: KeyHasher,
     bytes: u64,
     by_tag: HashMap<Box<str>, HashSet<Arc<str>, KeyHasher>, KeyHasher>,
 }
@@ -48,14 +55,31 @@ fn untag(
 }
 
 impl Index {
+    /// An empty index hashing keys with `hasher`.
+    pub(crate) fn with_hasher(hasher: KeyHasher) -> Self {
+        Index {
+            hasher,
+            ..Index::default()
+        }
+    }
+
+    /// The hash the index files `key` under.
     #[inline]
-    pub(crate) fn get_key_value(&self, key: &str) -> Option<(&Arc<str>, &Arc<Entry>)> {
-        self.map.get_key_value(key)
+    pub(crate) fn hash(&self, key: &str) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The entry under `key`, whose [`Self::hash`] is `hash`.
+    #[inline]
+    pub(crate) fn get_hashed(&self, key: &str, hash: u64) -> Option<&Arc<Entry>> {
+        self.map
+            .find(hash, |(held, _)| **held == *key)
+            .map(|(_, entry)| entry)
     }
 
     #[inline]
     pub(crate) fn get(&self, key: &str) -> Option<&Arc<Entry>> {
-        self.map.get(key)
+        self.get_hashed(key, self.hash(key))
     }
 
     pub(crate) fn insert(&mut self, key: Arc<str>, entry: Arc<Entry>) {
@@ -63,7 +87,19 @@ impl Index {
         let added = key_bytes + entry.weight_without_key();
         let tagged = !entry.tags.is_empty();
         let new = tagged.then(|| Arc::clone(&entry));
-        if let Some(old) = self.map.insert(Arc::clone(&key), entry) {
+        let hasher = &self.hasher;
+        let old = match self.map.entry(
+            hasher.hash_one(&*key),
+            |(held, _)| *held == key,
+            |(held, _)| hasher.hash_one(&**held),
+        ) {
+            Slot::Occupied(mut held) => Some(std::mem::replace(&mut held.get_mut().1, entry)),
+            Slot::Vacant(vacant) => {
+                vacant.insert((Arc::clone(&key), entry));
+                None
+            }
+        };
+        if let Some(old) = old {
             self.bytes -= key_bytes + old.weight_without_key();
             if !old.tags.is_empty() {
                 untag(&mut self.by_tag, &key, &old);
@@ -76,7 +112,10 @@ impl Index {
     }
 
     pub(crate) fn remove(&mut self, key: &str) -> Option<Arc<Entry>> {
-        let (key, entry) = self.map.remove_entry(key)?;
+        let found = self
+            .map
+            .find_entry(self.hasher.hash_one(key), |(held, _)| **held == *key);
+        let ((key, entry), _) = found.ok()?.remove();
         self.bytes -= entry.weight(&key);
         if !entry.tags.is_empty() {
             untag(&mut self.by_tag, &key, &entry);
@@ -87,10 +126,7 @@ impl Index {
     /// Removes `key` only if it still holds `entry` (and not a newer entry); tells whether
     /// it did.
     pub(crate) fn remove_if_same(&mut self, key: &str, entry: &Arc<Entry>) -> bool {
-        let same = self
-            .map
-            .get(key)
-            .is_some_and(|held| Arc::ptr_eq(held, entry));
+        let same = self.get(key).is_some_and(|held| Arc::ptr_eq(held, entry));
         if same {
             self.remove(key);
         }
@@ -100,7 +136,7 @@ impl Index {
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str, &Entry) -> bool) {
         let mut bytes = self.bytes;
         let by_tag = &mut self.by_tag;
-        self.map.retain(|key, entry| {
+        self.map.retain(|(key, entry)| {
             let kept = keep(key, entry);
             if !kept {
                 bytes -= entry.weight(key);

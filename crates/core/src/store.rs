@@ -21,6 +21,7 @@ use parking_lot::{Mutex, RwLock};
 use crate::clock::now_ms;
 use crate::entry::{Entry, Value};
 use crate::error::CoreError;
+use crate::hashing::KeyHasher;
 use crate::index::Index;
 use crate::policy::{Cause, Removed, WTinyLfu};
 use crate::read_buffer::{ReadBuffer, Replay};
@@ -76,6 +77,7 @@ struct Shared {
     counters: L1Counters,
     freed_slots: Mutex<Vec<u32>>,
     evictions: Mutex<EvictionLog>,
+    reads: ReadBuffer,
 }
 
 impl Shared {
@@ -130,10 +132,11 @@ impl Shared {
 }
 
 impl Replay for Shared {
-    fn replay(&self, keys: &[Arc<str>]) {
+    fn replay_queued(&self) {
         let next_deadline = {
             let mut policy = self.policy.lock();
-            keys.iter().for_each(|key| policy.record_read(key));
+            self.reads
+                .drain_queued(|hash| policy.record_read_hash(hash));
             policy.next_deadline()
         };
         let now = now_ms();
@@ -146,7 +149,6 @@ impl Replay for Shared {
 /// An in-memory cache tier.
 pub struct L1Store {
     shared: Arc<Shared>,
-    reads: ReadBuffer,
     /// Whether the policy evicts, and so wants to hear of reads.
     bounded: bool,
     weigher: Weigher,
@@ -180,16 +182,18 @@ impl L1Store {
             }
             (None, None) => (None, Weigher::One),
         };
-        let policy = WTinyLfu::new(capacity, config.max_items);
+        // One seed for both: a read hashes its key once, for the index and the policy.
+        let hasher = KeyHasher::default();
+        let policy = WTinyLfu::with_hasher(capacity, config.max_items, hasher.clone());
         Ok(L1Store {
             shared: Arc::new(Shared {
-                index: RwLock::new(Index::default()),
+                index: RwLock::new(Index::with_hasher(hasher)),
                 policy: Mutex::new(policy),
                 counters: L1Counters::default(),
                 freed_slots: Mutex::new(Vec::new()),
                 evictions: Mutex::new(EvictionLog::default()),
+                reads: ReadBuffer::new(),
             }),
-            reads: ReadBuffer::new(),
             bounded: capacity.is_some(),
             weigher,
             max_entry_size: config.max_entry_size,
@@ -208,20 +212,18 @@ impl L1Store {
     /// is not: the write that usually follows it counts as the key's use.
     #[inline]
     pub fn get(&self, key: &str, now: u64) -> Lookup {
-        let found = self
-            .shared
-            .index
-            .read()
-            .get_key_value(key)
-            .map(|(k, e)| (Arc::clone(k), Arc::clone(e)));
-        let (key, lookup) = match found {
-            Some((key, entry)) if entry.is_alive(now) => {
+        let index = self.shared.index.read();
+        let hash = index.hash(key);
+        let found = index.get_hashed(key, hash).cloned();
+        drop(index);
+        let lookup = match found {
+            Some(entry) if entry.is_alive(now) => {
                 if entry.is_fresh(now) {
                     L1Counters::bump(&self.shared.counters.hits);
-                    (key, Lookup::Fresh(entry))
+                    Lookup::Fresh(entry)
                 } else {
                     L1Counters::bump(&self.shared.counters.stale_hits);
-                    (key, Lookup::Stale(entry))
+                    Lookup::Stale(entry)
                 }
             }
             _ => {
@@ -229,7 +231,7 @@ impl L1Store {
                 return Lookup::Miss;
             }
         };
-        if self.bounded && self.reads.record(key, &self.shared) {
+        if self.bounded && self.shared.reads.record(hash, &self.shared) {
             L1Counters::bump(&self.shared.counters.dropped_reads);
         }
         lookup
@@ -270,11 +272,12 @@ impl L1Store {
         let mut index = self.shared.index.write();
         index.insert(Arc::clone(&key), Arc::clone(&entry));
         let mut policy = self.shared.policy.lock();
-        // The policy hears of the reads not yet handed over before this write, so that it
+        // The policy hears of the reads not yet replayed before this write, so that it
         // sees requests in the order they came (what it decides depends on it: a hit
-        // counted late can cost a key its place). A batch already with the replay thread
-        // may still come late.
-        self.reads.drain(|key| policy.record_read(key));
+        // counted late can cost a key its place).
+        self.shared
+            .reads
+            .drain(|hash| policy.record_read_hash(hash));
         policy.insert(key, entry, weight, expires_at);
         if policy.next_deadline().is_some_and(|at| at <= now) {
             policy.expire(now);
@@ -386,7 +389,9 @@ impl L1Store {
     pub fn run_pending_tasks(&self) {
         let mut index = self.shared.index.write();
         let mut policy = self.shared.policy.lock();
-        self.reads.drain(|key| policy.record_read(key));
+        self.shared
+            .reads
+            .drain(|hash| policy.record_read_hash(hash));
         policy.expire(now_ms());
         self.shared.settle(&mut index, &mut policy);
     }
@@ -622,6 +627,47 @@ mod tests {
         // The frequently read keys survive the stream of one-off writes.
         let kept = (0..10).filter(|i| store.has(&format!("k{i}"), now)).count();
         assert!(kept >= 8, "only {kept} of the 10 hot keys kept");
+    }
+
+    #[test]
+    fn reads_still_queued_reach_the_policy_before_the_next_write() {
+        let (store, now) = filled(100, 100);
+        // Thousands of reads of ten keys: batches queued for the replay thread, and some
+        // still in the current buffer, when the writes below come at once.
+        for _ in 0..600 {
+            for i in 0..10 {
+                assert!(matches!(store.get(&format!("k{i}"), now), Lookup::Fresh(_)));
+            }
+        }
+        for i in 100..400 {
+            store
+                .set(&format!("k{i}"), text("v", now, None, 0))
+                .unwrap();
+        }
+        let kept = (0..10).filter(|i| store.has(&format!("k{i}"), now)).count();
+        assert!(kept >= 9, "only {kept} of the 10 read keys kept");
+    }
+
+    #[test]
+    fn an_idle_replay_thread_wakes_for_new_reads() {
+        let (store, now) = filled(100, 100);
+        // A first batch starts the replay thread (if no other test has); then long enough
+        // for it to stop polling and sleep until woken.
+        for _ in 0..512 {
+            store.get("k1", now);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        // More batches than a store may queue: were the thread not woken, the reads past
+        // that would be dropped. Paced, so that a thread that is awake keeps up.
+        for batch in 0..100 {
+            for _ in 0..512 {
+                store.get("k1", now);
+            }
+            if batch % 4 == 3 {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+        assert_eq!(store.stats().dropped_reads, 0);
     }
 
     #[test]

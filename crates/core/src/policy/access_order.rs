@@ -23,6 +23,8 @@ pub(crate) enum Region {
 /// One entry of the policy.
 pub(crate) struct Node<V> {
     pub(crate) key: Arc<str>,
+    /// The key's hash, as the policy's map and sketch file it.
+    pub(crate) hash: u64,
     pub(crate) value: V,
     pub(crate) weight: u64,
     /// When the entry expires, in the caller's clock (ms); `None` never.
@@ -36,9 +38,16 @@ pub(crate) struct Node<V> {
 }
 
 impl<V> Node<V> {
-    pub(crate) fn new(key: Arc<str>, value: V, weight: u64, expires_at: Option<u64>) -> Self {
+    pub(crate) fn new(
+        key: Arc<str>,
+        hash: u64,
+        value: V,
+        weight: u64,
+        expires_at: Option<u64>,
+    ) -> Self {
         Node {
             key,
+            hash,
             value,
             weight,
             expires_at,
@@ -215,7 +224,15 @@ mod tests {
         let mut arena = Arena::default();
         let mut deque = Deque::default();
         let slots: Vec<u32> = (0..4)
-            .map(|i| arena.insert(Node::new(Arc::from(i.to_string()), i, i as u64 + 1, None)))
+            .map(|i| {
+                arena.insert(Node::new(
+                    Arc::from(i.to_string()),
+                    0,
+                    i,
+                    i as u64 + 1,
+                    None,
+                ))
+            })
             .collect();
         for &slot in &slots {
             deque.push_back(&mut arena, slot);
@@ -228,7 +245,7 @@ mod tests {
         assert_eq!(node.value, 2);
         // A freed slot is reused.
         assert_eq!(
-            arena.insert(Node::new(Arc::from("x"), 9, 1, None)),
+            arena.insert(Node::new(Arc::from("x"), 0, 9, 1, None)),
             slots[2]
         );
     }

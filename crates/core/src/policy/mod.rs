@@ -32,9 +32,10 @@ mod deadlines;
 pub mod frequency_sketch;
 mod ghosts;
 
-use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::Arc;
+
+use hashbrown::HashTable;
 
 use crate::hashing::KeyHasher;
 use access_order::{Arena, Deque, Node, Region};
@@ -110,7 +111,11 @@ pub struct Removed<V> {
 /// assert!(kept >= 45, "kept {kept} of 50");
 /// ```
 pub struct WTinyLfu<V> {
-    map: HashMap<Arc<str>, u32, KeyHasher>,
+    /// The slot of each entry, found by the key's hash (kept in the entry's node): a
+    /// 4-byte bucket per entry rather than a key and a slot, and a read reported by hash
+    /// alone (see [`Self::record_read_hash`]) needs no key.
+    map: HashTable<u32>,
+    hasher: KeyHasher,
     arena: Arena<V>,
     window: Deque,
     probation: Deque,
@@ -135,6 +140,12 @@ impl<V> WTinyLfu<V> {
     /// sketch up front (pass the capacity when every entry weighs 1); otherwise the sketch
     /// grows with the entries, forgetting its counts at each doubling.
     pub fn new(capacity: Option<u64>, max_entries: Option<u64>) -> Self {
+        Self::with_hasher(capacity, max_entries, KeyHasher::default())
+    }
+
+    /// As [`Self::new`], hashing keys with `hasher`: a caller that hashes keys with a clone
+    /// of it can report reads by hash ([`Self::record_read_hash`]).
+    pub fn with_hasher(capacity: Option<u64>, max_entries: Option<u64>, hasher: KeyHasher) -> Self {
         let total = capacity.unwrap_or(0);
         let window_maximum = total - share(total, 100 - WINDOW_PERCENT);
         let sketch_keys = match (capacity, max_entries) {
@@ -142,7 +153,8 @@ impl<V> WTinyLfu<V> {
             _ => INITIAL_SKETCH_KEYS,
         };
         WTinyLfu {
-            map: HashMap::default(),
+            map: HashTable::new(),
+            hasher,
             arena: Arena::default(),
             window: Deque::default(),
             probation: Deque::default(),
@@ -171,7 +183,7 @@ impl<V> WTinyLfu<V> {
 
     /// Whether the policy holds an entry under `key`.
     pub fn contains(&self, key: &str) -> bool {
-        self.map.contains_key(key)
+        self.slot_of(key).is_some()
     }
 
     /// The total weight of the entries held.
@@ -199,19 +211,47 @@ impl<V> WTinyLfu<V> {
         self.removed.drain(..)
     }
 
+    /// The hash the policy files `key` under.
     #[inline]
-    fn hash(&self, key: &str) -> u64 {
-        self.map.hasher().hash_one(key)
+    pub fn hash(&self, key: &str) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The slot of the entry under `key`.
+    #[inline]
+    fn slot_of(&self, key: &str) -> Option<u32> {
+        let arena = &self.arena;
+        self.map
+            .find(self.hash(key), |&slot| *arena.get(slot).key == *key)
+            .copied()
+    }
+
+    /// Takes the entry under `key` out of the map; returns its slot.
+    fn unmap(&mut self, key: &str) -> Option<u32> {
+        let hash = self.hash(key);
+        let arena = &self.arena;
+        let found = self
+            .map
+            .find_entry(hash, |&slot| *arena.get(slot).key == *key);
+        found.ok().map(|entry| entry.remove().0)
     }
 
     /// Learns that `key` was read (and found). Reads are what the sketch counts and what
     /// orders the regions; a key no longer held is still counted.
     pub fn record_read(&mut self, key: &str) {
+        self.record_read_hash(self.hash(key));
+    }
+
+    /// As [`Self::record_read`], for the key whose [`Self::hash`] is `hash`. Two held keys
+    /// with one 64-bit hash (once in billions of pairs) would share their reads: a
+    /// misplaced recency, never a wrong value.
+    pub fn record_read_hash(&mut self, hash: u64) {
         if self.capacity.is_none() {
             return;
         }
-        self.sketch.increment(self.hash(key));
-        if let Some(&slot) = self.map.get(key) {
+        self.sketch.increment(hash);
+        let arena = &self.arena;
+        if let Some(&slot) = self.map.find(hash, |&slot| arena.get(slot).hash == hash) {
             self.on_access(slot);
         }
     }
@@ -231,16 +271,18 @@ impl<V> WTinyLfu<V> {
         if let Some(at) = expires_at {
             self.deadlines.push(at, Arc::clone(&key));
         }
-        let slot = match self.map.get(&key) {
-            Some(&slot) => {
+        let slot = match self.slot_of(&key) {
+            Some(slot) => {
                 self.update(slot, value, weight, expires_at);
                 slot
             }
             None => {
-                let slot =
-                    self.arena
-                        .insert(Node::new(Arc::clone(&key), value, weight, expires_at));
-                self.map.insert(key, slot);
+                let slot = self
+                    .arena
+                    .insert(Node::new(key, hash, value, weight, expires_at));
+                let arena = &self.arena;
+                self.map
+                    .insert_unique(hash, slot, |&slot| arena.get(slot).hash);
                 self.window.push_back(&mut self.arena, slot);
                 if bounded {
                     self.consult_ghosts(hash, weight);
@@ -282,7 +324,7 @@ impl<V> WTinyLfu<V> {
 
     /// Removes the entry under `key`; returns its value.
     pub fn remove(&mut self, key: &str) -> Option<V> {
-        let slot = self.map.remove(key)?;
+        let slot = self.unmap(key)?;
         Some(self.unlink_and_free(slot).value)
     }
 
@@ -290,9 +332,7 @@ impl<V> WTinyLfu<V> {
     pub fn expire(&mut self, now: u64) {
         while let Some(key) = self.deadlines.pop_due(now) {
             let due = self
-                .map
-                .get(&key)
-                .copied()
+                .slot_of(&key)
                 .filter(|&slot| self.arena.get(slot).expires_at.is_some_and(|at| at <= now));
             if let Some(slot) = due {
                 self.evict(slot, Cause::Expired);
@@ -308,15 +348,16 @@ impl<V> WTinyLfu<V> {
 
     /// Removes the entries whose key `keep` refuses, as [`Cause::Explicit`].
     pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        let arena = &self.arena;
         let refused: Vec<u32> = self
             .map
             .iter()
-            .filter(|(key, _)| !keep(key))
-            .map(|(_, &slot)| slot)
+            .copied()
+            .filter(|&slot| !keep(&arena.get(slot).key))
             .collect();
         for slot in refused {
+            self.unmap_slot(slot);
             let node = self.unlink_and_free(slot);
-            self.map.remove(&node.key);
             self.removed.push(Removed {
                 key: node.key,
                 value: node.value,
@@ -360,10 +401,18 @@ impl<V> WTinyLfu<V> {
         self.arena.remove(slot)
     }
 
+    /// Takes `slot` out of the map (found by its node's hash).
+    fn unmap_slot(&mut self, slot: u32) {
+        let hash = self.arena.get(slot).hash;
+        if let Ok(entry) = self.map.find_entry(hash, |&held| held == slot) {
+            entry.remove();
+        }
+    }
+
     /// Removes the entry in `slot` for `cause`, reporting it.
     fn evict(&mut self, slot: u32, cause: Cause) {
+        self.unmap_slot(slot);
         let node = self.unlink_and_free(slot);
-        self.map.remove(&node.key);
         self.removed.push(Removed {
             key: node.key,
             value: node.value,
@@ -463,7 +512,7 @@ impl<V> WTinyLfu<V> {
             } else {
                 (victim, candidate)
             };
-            let hash = self.hash(&self.arena.get(loser).key);
+            let hash = self.arena.get(loser).hash;
             let limit = (self.map.len() * GHOST_PERCENT / 100).max(1);
             // An entry the window took over from the main region to grow counts as the
             // main region's loss: otherwise, where the main region is what hits (a loop
@@ -482,12 +531,8 @@ impl<V> WTinyLfu<V> {
 
     /// TinyLFU's verdict: whether `candidate` is worth more than `victim`.
     fn admits(&mut self, candidate: u32, victim: u32) -> bool {
-        let candidate = self
-            .sketch
-            .frequency(self.hash(&self.arena.get(candidate).key));
-        let victim = self
-            .sketch
-            .frequency(self.hash(&self.arena.get(victim).key));
+        let candidate = self.sketch.frequency(self.arena.get(candidate).hash);
+        let victim = self.sketch.frequency(self.arena.get(victim).hash);
         if candidate > victim {
             true
         } else if candidate >= FLOODING_FLOOR {

@@ -60,7 +60,8 @@ fn check_consistency<V>(policy: &WTinyLfu<V>) {
     for node in policy.arena.nodes() {
         count += 1;
         weights[node.region as usize] += node.weight;
-        assert!(policy.map.contains_key(&node.key));
+        assert!(policy.contains(&node.key));
+        assert_eq!(node.hash, policy.hash(&node.key));
     }
     assert_eq!(count, policy.map.len());
     assert_eq!(
