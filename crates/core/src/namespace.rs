@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::entry::Entry;
 use crate::error::CoreError;
-use crate::store::{L1Store, Lookup};
+use crate::store::{Found, L1Store, Lookup};
 
 /// Keys up to this many bytes (prefix included) are joined without allocating.
 const STACK_KEY: usize = 256;
@@ -96,6 +96,12 @@ impl Namespace {
     #[inline]
     pub fn get(&self, key: &str, now: u64) -> Lookup {
         self.with_key(key, |k| self.store.get(k, now))
+    }
+
+    /// See [`L1Store::get_with`].
+    #[inline]
+    pub fn get_with<R>(&self, key: &str, now: u64, read: impl FnOnce(Found<'_>) -> R) -> R {
+        self.with_key(key, |k| self.store.get_with(k, now, read))
     }
 
     /// See [`L1Store::peek`].

@@ -49,6 +49,28 @@ pub enum Lookup {
     Stale(Arc<Entry>),
 }
 
+/// What a lookup found, borrowed from the store for the time of [`L1Store::get_with`].
+#[derive(Debug, Clone, Copy)]
+pub enum Found<'a> {
+    /// Nothing, or an entry past its physical expiry.
+    Miss,
+    /// An entry within its ttl.
+    Fresh(&'a Arc<Entry>),
+    /// An entry past its ttl but within its grace period.
+    Stale(&'a Arc<Entry>),
+}
+
+impl Found<'_> {
+    /// The same outcome, holding a share of the entry.
+    pub fn to_lookup(self) -> Lookup {
+        match self {
+            Found::Miss => Lookup::Miss,
+            Found::Fresh(entry) => Lookup::Fresh(Arc::clone(entry)),
+            Found::Stale(entry) => Lookup::Stale(Arc::clone(entry)),
+        }
+    }
+}
+
 /// How the policy weighs an entry, from the limits.
 #[derive(Debug, Clone, Copy)]
 enum Weigher {
@@ -212,29 +234,49 @@ impl L1Store {
     /// is not: the write that usually follows it counts as the key's use.
     #[inline]
     pub fn get(&self, key: &str, now: u64) -> Lookup {
+        self.get_with(key, now, |found| found.to_lookup())
+    }
+
+    /// As [`Self::get`], handing `read` what was found while the index is still locked for
+    /// reading, rather than a share of the entry: the hot path copies the value out in
+    /// place, without the two atomic reference-count updates of a share. `read` must be
+    /// short and must not call back into this store.
+    ///
+    /// ```
+    /// use rustocache_core::{clock::now_ms, entry::{Entry, Value}, store::{Found, L1Config, L1Store}};
+    /// let store = L1Store::new(L1Config::default()).unwrap();
+    /// let now = now_ms();
+    /// store.set("k", Entry::new(Value::text("v"), now, None, 0, vec![])).unwrap();
+    /// let len = store.get_with("k", now, |found| match found {
+    ///     Found::Fresh(entry) => entry.value.weight(),
+    ///     _ => 0,
+    /// });
+    /// assert_eq!(len, 1);
+    /// ```
+    #[inline]
+    pub fn get_with<R>(&self, key: &str, now: u64, read: impl FnOnce(Found<'_>) -> R) -> R {
         let index = self.shared.index.read();
         let hash = index.hash(key);
-        let found = index.get_hashed(key, hash).cloned();
-        drop(index);
-        let lookup = match found {
+        let (out, hit) = match index.get_hashed(key, hash) {
             Some(entry) if entry.is_alive(now) => {
                 if entry.is_fresh(now) {
                     L1Counters::bump(&self.shared.counters.hits);
-                    Lookup::Fresh(entry)
+                    (read(Found::Fresh(entry)), true)
                 } else {
                     L1Counters::bump(&self.shared.counters.stale_hits);
-                    Lookup::Stale(entry)
+                    (read(Found::Stale(entry)), true)
                 }
             }
             _ => {
                 L1Counters::bump(&self.shared.counters.misses);
-                return Lookup::Miss;
+                (read(Found::Miss), false)
             }
         };
-        if self.bounded && self.shared.reads.record(hash, &self.shared) {
+        drop(index);
+        if hit && self.bounded && self.shared.reads.record(hash, &self.shared) {
             L1Counters::bump(&self.shared.counters.dropped_reads);
         }
-        lookup
+        out
     }
 
     /// The entry under `key` if it is still alive at `now`, without counting a lookup.

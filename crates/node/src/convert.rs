@@ -129,10 +129,18 @@ pub struct ValueOut(pub Arc<Entry>);
 
 impl ToNapiValue for ValueOut {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-        match &val.0.value {
-            Value::Text(text) => text_to_js(env, text),
-            Value::Slot(slot) => u32::to_napi_value(env, *slot),
-        }
+        value_to_js(env, &val.0.value)
+    }
+}
+
+/// A stored value as JavaScript gets it: the text, or the slot number.
+///
+/// # Safety
+/// `env` must be the environment of the current N-API call.
+pub unsafe fn value_to_js(env: sys::napi_env, value: &Value) -> Result<sys::napi_value> {
+    match value {
+        Value::Text(text) => text_to_js(env, text),
+        Value::Slot(slot) => u32::to_napi_value(env, *slot),
     }
 }
 
@@ -141,9 +149,9 @@ impl ToNapiValue for ValueOut {
 /// then asks for it in full), `undefined` when there is nothing, and `false` for a fresh
 /// entry whose eager refresh this lookup claimed (the facade asks for it in full and starts
 /// the refresh).
-pub enum HitOut {
+pub enum HitOut<E: AsRef<Entry> = Arc<Entry>> {
     /// A fresh entry: its value.
-    Fresh(Arc<Entry>),
+    Fresh(E),
     /// Only a stale entry.
     Stale,
     /// Nothing.
@@ -152,10 +160,22 @@ pub enum HitOut {
     RefreshDue,
 }
 
-impl ToNapiValue for HitOut {
+impl<E: AsRef<Entry>> HitOut<E> {
+    /// The same outcome with the entry held another way (`map(Arc::clone)`: a share).
+    pub fn map<F: AsRef<Entry>>(self, f: impl FnOnce(E) -> F) -> HitOut<F> {
+        match self {
+            HitOut::Fresh(entry) => HitOut::Fresh(f(entry)),
+            HitOut::Stale => HitOut::Stale,
+            HitOut::Miss => HitOut::Miss,
+            HitOut::RefreshDue => HitOut::RefreshDue,
+        }
+    }
+}
+
+impl<E: AsRef<Entry>> ToNapiValue for HitOut<E> {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         match val {
-            HitOut::Fresh(entry) => ValueOut::to_napi_value(env, ValueOut(entry)),
+            HitOut::Fresh(entry) => value_to_js(env, &entry.as_ref().value),
             HitOut::Stale => Null::to_napi_value(env, Null),
             HitOut::Miss => <()>::to_napi_value(env, ()),
             HitOut::RefreshDue => bool::to_napi_value(env, false),

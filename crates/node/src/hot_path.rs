@@ -10,8 +10,11 @@
 use napi::bindgen_prelude::{Object, ToNapiValue};
 use napi::{sys, Error, JsValue, Result, Status};
 use napi_derive::napi;
+use std::sync::Arc;
+
 use rustocache_core::clock::now_ms;
-use rustocache_core::store::Lookup;
+use rustocache_core::entry::Entry;
+use rustocache_core::store::Found;
 
 use rustocache_core::namespace::Namespace;
 
@@ -31,7 +34,7 @@ use crate::handle::{namespace_of, L1Ref};
     ts_return_type = "string | number | null | undefined"
 )]
 pub fn l1_get_declared(store: L1Ref, key: Key) -> HitOut {
-    lookup(&store, key.as_str())
+    store.get_with(key.as_str(), now_ms(), |found| hit(found).map(Arc::clone))
 }
 
 /// The hot path of `getOrSet`'s hits: as `l1Get`, except that for a fresh entry past its
@@ -46,27 +49,50 @@ pub fn l1_get_declared(store: L1Ref, key: Key) -> HitOut {
     ts_return_type = "string | number | false | null | undefined"
 )]
 pub fn l1_get_or_claim_refresh_declared(store: L1Ref, key: Key) -> HitOut {
-    lookup_claiming(&store, key.as_str())
-}
-
-#[inline]
-fn lookup(namespace: &Namespace, key: &str) -> HitOut {
-    match namespace.get(key, now_ms()) {
-        Lookup::Fresh(entry) => HitOut::Fresh(entry),
-        Lookup::Stale(_) => HitOut::Stale,
-        Lookup::Miss => HitOut::Miss,
-    }
-}
-
-#[inline]
-fn lookup_claiming(namespace: &Namespace, key: &str) -> HitOut {
     let now = now_ms();
-    match namespace.get(key, now) {
-        Lookup::Fresh(entry) if entry.claim_refresh(now) => HitOut::RefreshDue,
-        Lookup::Fresh(entry) => HitOut::Fresh(entry),
-        Lookup::Stale(_) => HitOut::Stale,
-        Lookup::Miss => HitOut::Miss,
+    store.get_with(key.as_str(), now, |found| {
+        hit_claiming(found, now).map(Arc::clone)
+    })
+}
+
+/// What `l1Get` answers for what the store found.
+#[inline]
+fn hit(found: Found<'_>) -> HitOut<&Arc<Entry>> {
+    match found {
+        Found::Fresh(entry) => HitOut::Fresh(entry),
+        Found::Stale(_) => HitOut::Stale,
+        Found::Miss => HitOut::Miss,
     }
+}
+
+/// What `l1GetOrClaimRefresh` answers for what the store found at `now`.
+#[inline]
+fn hit_claiming(found: Found<'_>, now: u64) -> HitOut<&Arc<Entry>> {
+    match found {
+        Found::Fresh(entry) if entry.claim_refresh(now) => HitOut::RefreshDue,
+        found => hit(found),
+    }
+}
+
+/// Converts the raw lookups' outcome while the store is still locked for reading (see
+/// [`Namespace::get_with`]): the value is copied into a JS string in place.
+#[inline]
+fn lookup(env: sys::napi_env, namespace: &Namespace, key: &str) -> Result<sys::napi_value> {
+    namespace.get_with(key, now_ms(), |found| unsafe {
+        HitOut::to_napi_value(env, hit(found))
+    })
+}
+
+#[inline]
+fn lookup_claiming(
+    env: sys::napi_env,
+    namespace: &Namespace,
+    key: &str,
+) -> Result<sys::napi_value> {
+    let now = now_ms();
+    namespace.get_with(key, now, |found| unsafe {
+        HitOut::to_napi_value(env, hit_claiming(found, now))
+    })
 }
 
 /// Replaces the `l1Get` and `l1GetOrClaimRefresh` exports with the raw [`l1_get`] and
@@ -130,7 +156,7 @@ unsafe extern "C" fn l1_get_or_claim_refresh(
 unsafe fn raw_lookup(
     env: sys::napi_env,
     info: sys::napi_callback_info,
-    find: fn(&Namespace, &str) -> HitOut,
+    find: fn(sys::napi_env, &Namespace, &str) -> Result<sys::napi_value>,
 ) -> sys::napi_value {
     let mut argc = 2usize;
     let mut argv = [std::ptr::null_mut(); 2];
@@ -148,10 +174,9 @@ unsafe fn raw_lookup(
     let Some(namespace) = namespace_of(env, argv[0]) else {
         return throw(env, c"expected a store handle from l1Create");
     };
-    let outcome = read_key_then(env, argv[1], |key| find(namespace, key));
+    let outcome = read_key_then(env, argv[1], |key| find(env, namespace, key));
     match outcome {
-        Some(hit) => HitOut::to_napi_value(env, hit)
-            .unwrap_or_else(|_| throw(env, c"could not return the value")),
+        Some(value) => value.unwrap_or_else(|_| throw(env, c"could not return the value")),
         None => throw(env, c"a cache key must be a string"),
     }
 }
