@@ -1,6 +1,7 @@
 //! The entry model: what a tier stores under a key.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 
 /// A stored value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,10 +43,14 @@ pub struct Entry {
     /// When the entry turns stale, in ms since the epoch; [`NEVER`] never. Atomic so that
     /// `expire` can turn a shared entry stale in place, without replacing it.
     logical_expires_at: AtomicU64,
-    /// When the entry is dropped, in ms since the epoch; `None` never.
-    pub physical_expires_at: Option<u64>,
+    /// When the entry is dropped, in ms since the epoch; [`NEVER`] never (a sentinel
+    /// rather than an `Option`: the key below fits in the same allocation).
+    physical_expires_at: u64,
     /// The entry's tags.
     pub tags: Box<[Box<str>]>,
+    /// The key the L1 store files the entry under, set when it is stored (the store's
+    /// index then needs no key of its own per entry).
+    key: Option<Arc<str>>,
     /// From when a hit should start an eager refresh, in ms since the epoch; [`NEVER`] for
     /// no eager refresh, or once a caller has claimed it (see [`Entry::claim_refresh`]).
     refresh_at: AtomicU64,
@@ -61,7 +66,7 @@ impl Entry {
     /// ```
     /// use rustocache_core::entry::{Entry, Value};
     /// let e = Entry::new(Value::text("1"), 1_000, Some(50), 200, vec![]);
-    /// assert_eq!((e.logical_expires_at(), e.physical_expires_at), (Some(1_050), Some(1_250)));
+    /// assert_eq!((e.logical_expires_at(), e.physical_expires_at()), (Some(1_050), Some(1_250)));
     /// assert!(e.is_fresh(1_049) && !e.is_fresh(1_050) && e.is_alive(1_249) && !e.is_alive(1_250));
     /// ```
     pub fn new(
@@ -76,8 +81,10 @@ impl Entry {
             value,
             created_at: now,
             logical_expires_at: AtomicU64::new(logical.unwrap_or(NEVER)),
-            physical_expires_at: logical.map(|at| at.saturating_add(grace_ms)),
+            // A deadline past u64::MAX - 1 is as good as never.
+            physical_expires_at: logical.map_or(NEVER, |at| at.saturating_add(grace_ms)),
             tags: tags.into_iter().map(String::into_boxed_str).collect(),
+            key: None,
             refresh_at: AtomicU64::new(NEVER),
         }
     }
@@ -124,7 +131,24 @@ impl Entry {
     /// Whether the entry still exists (physically unexpired) at `now`.
     #[inline]
     pub fn is_alive(&self, now: u64) -> bool {
-        self.physical_expires_at.is_none_or(|at| now < at)
+        now < self.physical_expires_at
+    }
+
+    /// When the entry is dropped, in ms since the epoch; `None` never.
+    pub fn physical_expires_at(&self) -> Option<u64> {
+        Some(self.physical_expires_at).filter(|&at| at != NEVER)
+    }
+
+    /// The key the entry is stored under; empty until an L1 store holds it.
+    #[inline]
+    pub fn key(&self) -> &str {
+        self.key.as_deref().unwrap_or("")
+    }
+
+    /// This entry, filed under `key` (what the L1 store does when it stores it).
+    pub(crate) fn filed_under(mut self, key: Arc<str>) -> Self {
+        self.key = Some(key);
+        self
     }
 
     /// When the entry turns stale, in ms since the epoch; `None` never.

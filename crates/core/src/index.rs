@@ -18,7 +18,8 @@ use crate::hashing::KeyHasher;
 /// ([`Index::get_hashed`]): a read hashes its key once, for this lookup and for the policy.
 #[derive(Default)]
 pub(crate) struct Index {
-    map: HashTable<(Arc<str>, Arc<Entry>)>,
+    /// The entries, each found by the key it carries ([`Entry::key`]).
+    map: HashTable<Arc<Entry>>,
     hasher: KeyHasher,
     bytes: u64,
     by_tag: HashMap<Box<str>, HashSet<Arc<str>, KeyHasher>, KeyHasher>,
@@ -72,9 +73,7 @@ impl Index {
     /// The entry under `key`, whose [`Self::hash`] is `hash`.
     #[inline]
     pub(crate) fn get_hashed(&self, key: &str, hash: u64) -> Option<&Arc<Entry>> {
-        self.map
-            .find(hash, |(held, _)| **held == *key)
-            .map(|(_, entry)| entry)
+        self.map.find(hash, |held| held.key() == key)
     }
 
     #[inline]
@@ -88,14 +87,15 @@ impl Index {
         let tagged = !entry.tags.is_empty();
         let new = tagged.then(|| Arc::clone(&entry));
         let hasher = &self.hasher;
+        debug_assert_eq!(entry.key(), &*key);
         let old = match self.map.entry(
             hasher.hash_one(&*key),
-            |(held, _)| *held == key,
-            |(held, _)| hasher.hash_one(&**held),
+            |held| held.key() == &*key,
+            |held| hasher.hash_one(held.key()),
         ) {
-            Slot::Occupied(mut held) => Some(std::mem::replace(&mut held.get_mut().1, entry)),
+            Slot::Occupied(mut held) => Some(std::mem::replace(held.get_mut(), entry)),
             Slot::Vacant(vacant) => {
-                vacant.insert((Arc::clone(&key), entry));
+                vacant.insert(entry);
                 None
             }
         };
@@ -114,11 +114,11 @@ impl Index {
     pub(crate) fn remove(&mut self, key: &str) -> Option<Arc<Entry>> {
         let found = self
             .map
-            .find_entry(self.hasher.hash_one(key), |(held, _)| **held == *key);
-        let ((key, entry), _) = found.ok()?.remove();
-        self.bytes -= entry.weight(&key);
+            .find_entry(self.hasher.hash_one(key), |held| held.key() == key);
+        let (entry, _) = found.ok()?.remove();
+        self.bytes -= entry.weight(key);
         if !entry.tags.is_empty() {
-            untag(&mut self.by_tag, &key, &entry);
+            untag(&mut self.by_tag, key, &entry);
         }
         Some(entry)
     }
@@ -136,7 +136,8 @@ impl Index {
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str, &Entry) -> bool) {
         let mut bytes = self.bytes;
         let by_tag = &mut self.by_tag;
-        self.map.retain(|(key, entry)| {
+        self.map.retain(|entry| {
+            let key = entry.key();
             let kept = keep(key, entry);
             if !kept {
                 bytes -= entry.weight(key);

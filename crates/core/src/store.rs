@@ -308,9 +308,9 @@ impl L1Store {
         }
         L1Counters::bump(&self.shared.counters.writes);
         let weight = self.weigher.weigh(key, &entry);
-        let (now, expires_at) = (entry.created_at, entry.physical_expires_at);
+        let (now, expires_at) = (entry.created_at, entry.physical_expires_at());
         let key: Arc<str> = Arc::from(key);
-        let entry = Arc::new(entry);
+        let entry = Arc::new(entry.filed_under(Arc::clone(&key)));
         let mut index = self.shared.index.write();
         index.insert(Arc::clone(&key), Arc::clone(&entry));
         let mut policy = self.shared.policy.lock();

@@ -99,7 +99,7 @@ pub fn l1_peek(store: L1Ref, key: Key) -> Option<EntrySnapshot> {
     store.peek(key.as_str(), now).map(|entry| EntrySnapshot {
         created_at: entry.created_at as f64,
         logical_expires_at: entry.logical_expires_at().map(|at| at as f64),
-        physical_expires_at: entry.physical_expires_at.map(|at| at as f64),
+        physical_expires_at: entry.physical_expires_at().map(|at| at as f64),
         fresh: entry.is_fresh(now),
         tags: entry.tags.iter().map(|t| t.to_string()).collect(),
         value: ValueOut(entry),
