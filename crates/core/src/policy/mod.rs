@@ -226,6 +226,16 @@ impl<V> WTinyLfu<V> {
             .copied()
     }
 
+    /// The slot of the entry whose key's hash is `hash` (see [`Self::record_read_hash`]
+    /// on two keys with one hash).
+    #[inline]
+    fn slot_of_hash(&self, hash: u64) -> Option<u32> {
+        let arena = &self.arena;
+        self.map
+            .find(hash, |&slot| arena.get(slot).hash == hash)
+            .copied()
+    }
+
     /// Takes the entry under `key` out of the map; returns its slot.
     fn unmap(&mut self, key: &str) -> Option<u32> {
         let hash = self.hash(key);
@@ -250,8 +260,7 @@ impl<V> WTinyLfu<V> {
             return;
         }
         self.sketch.increment(hash);
-        let arena = &self.arena;
-        if let Some(&slot) = self.map.find(hash, |&slot| arena.get(slot).hash == hash) {
+        if let Some(slot) = self.slot_of_hash(hash) {
             self.on_access(slot);
         }
     }
@@ -269,7 +278,7 @@ impl<V> WTinyLfu<V> {
             self.sketch.increment(hash);
         }
         if let Some(at) = expires_at {
-            self.deadlines.push(at, Arc::clone(&key));
+            self.deadlines.push(at, hash);
         }
         let slot = match self.slot_of(&key) {
             Some(slot) => {
@@ -299,7 +308,7 @@ impl<V> WTinyLfu<V> {
             let live = self
                 .arena
                 .nodes()
-                .filter_map(|node| Some((node.expires_at?, Arc::clone(&node.key))));
+                .filter_map(|node| Some((node.expires_at?, node.hash)));
             self.deadlines.rebuild(live);
         }
     }
@@ -330,9 +339,9 @@ impl<V> WTinyLfu<V> {
 
     /// Removes the entries whose deadline is at or before `now`, as [`Cause::Expired`].
     pub fn expire(&mut self, now: u64) {
-        while let Some(key) = self.deadlines.pop_due(now) {
+        while let Some(hash) = self.deadlines.pop_due(now) {
             let due = self
-                .slot_of(&key)
+                .slot_of_hash(hash)
                 .filter(|&slot| self.arena.get(slot).expires_at.is_some_and(|at| at <= now));
             if let Some(slot) = due {
                 self.evict(slot, Cause::Expired);
