@@ -855,6 +855,7 @@ module.exports.l1GetOrClaimRefresh = nativeBinding.l1GetOrClaimRefresh
 module.exports.l1IsFresh = nativeBinding.l1IsFresh
 module.exports.l1Namespace = nativeBinding.l1Namespace
 module.exports.l1Peek = nativeBinding.l1Peek
+module.exports.l1RecordSlotHits = nativeBinding.l1RecordSlotHits
 module.exports.l1ReportEvictions = nativeBinding.l1ReportEvictions
 module.exports.l1Set = nativeBinding.l1Set
 module.exports.l1SetSlot = nativeBinding.l1SetSlot

@@ -258,6 +258,12 @@ export declare function l1Namespace(store: L1Handle, name: string): L1Handle
 /** The whole entry if alive (fresh or stale), without counting a lookup. */
 export declare function l1Peek(store: L1Handle, key: string): EntrySnapshot | null
 
+/**
+ * Counts fresh hits the facade answered itself from a `serialize: false` store's slots
+ * (the first `count` numbers of `slots`), and tells the eviction policy of them as reads.
+ */
+export declare function l1RecordSlotHits(store: L1Handle, slots: Uint32Array, count: number): void
+
 /** Starts or stops keeping evicted keys for `l1TakeEvictions` (off until asked). */
 export declare function l1ReportEvictions(store: L1Handle, on: boolean): void
 
@@ -273,8 +279,12 @@ export declare function l1Set(store: L1Handle, key: string, text: string, ttl: n
  * As `l1Set`, for a value the host keeps by reference in slot `slot` (`serialize: false`).
  * A separate function rather than one taking `string | number`: telling the two apart
  * through napi-rs's `Either` builds an error message for every number.
+ *
+ * Returns how many freed slots now wait for `l1TakeFreedSlots` (the replaced value's, and
+ * those of entries the write evicted), so that the host takes them only when there are
+ * some; or -1 when the entry was refused (the key then holds nothing).
  */
-export declare function l1SetSlot(store: L1Handle, key: string, slot: number, ttl: number | null, grace: number, tags?: string[] | null, refreshIn?: number | null): boolean
+export declare function l1SetSlot(store: L1Handle, key: string, slot: number, ttl: number | null, grace: number, tags?: string[] | null, refreshIn?: number | null): number
 
 /** Counters and sizes, exact as of this call. */
 export declare function l1Stats(store: L1Handle): L1StatsOut

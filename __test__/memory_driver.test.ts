@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { memoryDriver } from '../src/drivers/memory.js'
-import { createCache, rejectionOf, sleep } from './helpers.js'
+import { createCache, eventually, rejectionOf, sleep } from './helpers.js'
 
 /** The slot table of a `serialize: false` store (white-box: not part of the public API). */
 function slotsOf(bento: ReturnType<typeof createCache>): { values: unknown[] } {
@@ -461,5 +461,102 @@ describe('getStats', () => {
     expect(bento.getStats()).toMatchObject({ hits: 1, misses: 1 })
     expect(bento.namespace('other').getStats()).toMatchObject({ hits: 1, misses: 1 })
     expect(bento.getStats().l1.entries).toBe(1)
+  })
+})
+
+// A `serialize: false` store answers fresh hits from its slot table's index, without a call
+// into Rust: every change made through the cache must reach that index at once.
+describe('serialize: false: hits answered in JavaScript', () => {
+  const tagged = () => createCache({ grace: '2s', driver: { serialize: false } })
+
+  it('the store counts them exactly, and its policy hears of them (frequently read keys survive a scan)', async () => {
+    const bento = createCache({ driver: { serialize: false, maxItems: 100 } })
+    for (let i = 0; i < 10; i++) await bento.set({ key: `hot${i}`, value: { i } })
+    for (let round = 0; round < 30; round++) for (let i = 0; i < 10; i++) await bento.get({ key: `hot${i}` })
+    await bento.get({ key: 'absent' })
+    expect(bento.getStats().l1).toMatchObject({ hits: 300, misses: 1 })
+    for (let i = 0; i < 2000; i++) await bento.set({ key: `cold${i}`, value: { i } })
+    let survivors = 0
+    for (let i = 0; i < 10; i++) if ((await bento.get({ key: `hot${i}` }))?.i === i) survivors++
+    // Had the policy not heard of the 300 reads, the hot keys would be as cold as the scan's.
+    expect(survivors).toBeGreaterThanOrEqual(8)
+  })
+
+  it('delete, deleteMany, pull and clear are seen by the next read', async () => {
+    const bento = tagged()
+    for (const key of ['a', 'b', 'c', 'd', 'e']) await bento.set({ key, value: { key } })
+    await bento.delete({ key: 'a' })
+    await bento.deleteMany({ keys: ['b', 'c'] })
+    expect(await bento.pull('d')).toEqual({ key: 'd' })
+    for (const key of ['a', 'b', 'c', 'd']) expect(await bento.get({ key })).toBeUndefined()
+    expect(await bento.has({ key: 'e' })).toBe(true)
+    await bento.clear()
+    expect(await bento.get({ key: 'e' })).toBeUndefined()
+    expect(await bento.has({ key: 'e' })).toBe(false)
+  })
+
+  it('expire and expireByTag turn the value stale at once; deleteByTag removes it', async () => {
+    const bento = tagged()
+    const values = { a: { a: 1 }, b: { b: 1 }, c: { c: 1 } }
+    await bento.set({ key: 'a', value: values.a })
+    await bento.set({ key: 'b', value: values.b, tags: ['t1'] })
+    await bento.set({ key: 'c', value: values.c, tags: ['t2'] })
+    await bento.expire({ key: 'a' })
+    await bento.expireByTag({ tags: ['t1'] })
+    await bento.deleteByTag({ tags: ['t2'] })
+    // Stale values are served by grace only, never as fresh hits: getOrSet serves them
+    // (soft timeout 0) and runs its factory, whose value the next read gets.
+    expect(await bento.get({ key: 'a' })).toBe(values.a)
+    expect(await bento.get({ key: 'b' })).toBe(values.b)
+    let runs = 0
+    const factory = (key: string) => () => ({ key, run: ++runs })
+    expect(await bento.getOrSet({ key: 'a', factory: factory('a') })).toBe(values.a)
+    expect(await bento.getOrSet({ key: 'b', factory: factory('b') })).toBe(values.b)
+    await eventually(async () => runs === 2 && (await bento.get({ key: 'a' }))?.key === 'a' && (await bento.get({ key: 'b' }))?.key === 'b')
+    expect(bento.getStats().l1.staleHits).toBeGreaterThanOrEqual(4)
+    expect(await bento.get({ key: 'c' })).toBeUndefined()
+  })
+
+  it('a ttl ends the hits on time', async () => {
+    const bento = createCache({ driver: { serialize: false } })
+    const value = { v: 1 }
+    await bento.set({ key: 'k', value, ttl: 60 })
+    expect(await bento.get({ key: 'k' })).toBe(value)
+    await sleep(90)
+    expect(await bento.get({ key: 'k' })).toBeUndefined()
+    expect(await bento.has({ key: 'k' })).toBe(false)
+  })
+
+  it('a key of a namespace and its full name under the root are one entry', async () => {
+    const bento = createCache({ driver: { serialize: false } })
+    const users = bento.namespace('users')
+    const first = { n: 1 }
+    await users.set({ key: '1', value: first })
+    expect(await bento.get({ key: 'users:1' })).toBe(first)
+    const second = { n: 2 }
+    await bento.set({ key: 'users:1', value: second })
+    expect(await users.get({ key: '1' })).toBe(second)
+    await bento.delete({ key: 'users:1' })
+    expect(await users.get({ key: '1' })).toBeUndefined()
+    await users.set({ key: '2', value: first })
+    await users.clear()
+    expect(await bento.get({ key: 'users:2' })).toBeUndefined()
+    // The same key in the root and in a namespace: two entries.
+    const root = { at: 'root' }
+    const inUsers = { at: 'users' }
+    await bento.set({ key: 'x', value: root })
+    await users.set({ key: 'x', value: inUsers })
+    expect(await bento.get({ key: 'x' })).toBe(root)
+    expect(await users.get({ key: 'x' })).toBe(inUsers)
+  })
+
+  it('a key evicted by a write is not answered from a value still held for its slot', async () => {
+    const bento = createCache({ driver: { serialize: false, maxItems: 5 } })
+    for (let i = 0; i < 200; i++) {
+      await bento.set({ key: `k${i}`, value: { i } })
+      let readable = 0
+      for (let j = 0; j <= i; j++) if ((await bento.get({ key: `k${j}` })) !== undefined) readable++
+      expect(readable).toBe(bento.getStats().l1.entries)
+    }
   })
 })

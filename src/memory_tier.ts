@@ -21,7 +21,7 @@ import {
 } from './native.js'
 import { copyParsed } from './json_copy.js'
 import { jsonSerializer, serializeValue, type Serializer } from './serializer.js'
-import { SlotTable } from './slot_table.js'
+import { ASK_STORE, SlotTable } from './slot_table.js'
 
 /** What `get` returns when the key holds only a stale entry. */
 export const STALE: unique symbol = Symbol('rustocache.stale')
@@ -39,23 +39,36 @@ export interface TierEntry {
 /**
  * The L1 tier: one namespace of a Rust store, plus the translation of values. With a
  * serializer, values cross as text and live in Rust; without, they stay JS values in a
- * {@link SlotTable} and only their slot numbers live in Rust.
+ * {@link SlotTable} and only their slot numbers live in Rust; the table then answers fresh
+ * hits itself, and the store the rest.
  */
 export class MemoryTier {
+  /**
+   * @param prefix this namespace's path within the store, `users:` (empty at the root): a
+   * slot index files each key under it, as the store does under its own prefix plus it.
+   */
   constructor(
     private readonly handle: L1Handle,
     private readonly serializer: Serializer | null,
     private readonly slots: SlotTable | null,
+    private readonly prefix = '',
   ) {}
 
   /** The tier of namespace `name`, nested in this one, on the same store. */
   namespace(name: string): MemoryTier {
     const handle = l1Namespace(this.handle, name)
-    return new MemoryTier(handle, this.serializer, this.slots)
+    return new MemoryTier(handle, this.serializer, this.slots, `${this.prefix}${name}:`)
   }
 
-  /** The hot path: the value if fresh, else {@link STALE} or {@link MISS}. One native call. */
+  /**
+   * The hot path: the value if fresh, else {@link STALE} or {@link MISS}. One native call,
+   * or none for a fresh hit on a slot tier.
+   */
   get(key: string): unknown {
+    if (this.slots !== null) {
+      const value = this.slots.hit(this.#stored(key))
+      if (value !== ASK_STORE) return value
+    }
     const raw = l1Get(this.handle, key)
     if (typeof raw === 'string') return this.serializer!.deserialize(raw)
     if (typeof raw === 'number') return this.slots!.values[raw]
@@ -70,6 +83,11 @@ export class MemoryTier {
    * Folding the claim into the STALE branch keeps a hit's test at two comparisons.
    */
   getOrClaimRefresh(key: string): unknown {
+    // A slot tier's index answers only before an entry's refresh time: the claim is the store's.
+    if (this.slots !== null) {
+      const value = this.slots.hit(this.#stored(key))
+      if (value !== ASK_STORE) return value
+    }
     const raw = l1GetOrClaimRefresh(this.handle, key)
     if (typeof raw === 'string') return this.serializer!.deserialize(raw)
     if (typeof raw === 'number') return this.slots!.values[raw]
@@ -100,6 +118,7 @@ export class MemoryTier {
 
   /** Whether `key` holds a fresh entry, without counting a lookup. */
   isFresh(key: string): boolean {
+    if (this.slots?.isFresh(this.#stored(key))) return true
     return l1IsFresh(this.handle, key)
   }
 
@@ -123,13 +142,30 @@ export class MemoryTier {
    */
   set(key: string, value: unknown, ttl: number | null, grace: number, tags?: string[], refreshIn?: number): boolean {
     if (this.serializer) return l1Set(this.handle, key, serializeValue(this.serializer, key, value), ttl, grace, tags, refreshIn)
-    const slot = this.slots!.alloc(value)
+    const slots = this.slots!
+    const slot = slots.alloc(value)
+    // Read before the store stamps the entry: the index's freshness ends no later than the store's.
+    const now = Date.now()
+    let freed: number
     try {
-      return l1SetSlot(this.handle, key, slot, ttl, grace, tags, refreshIn)
+      freed = l1SetSlot(this.handle, key, slot, ttl, grace, tags, refreshIn)
     } catch (error) {
-      this.slots!.release(slot)
+      slots.release(slot)
       throw error
     }
+    const stored = this.#stored(key)
+    if (freed < 0) {
+      slots.forget(stored)
+      slots.drain()
+      return false
+    }
+    // The store truncates fractions of a ms; a ttl-less entry has no refresh.
+    let until = ttl === null ? Infinity : now + Math.floor(ttl)
+    if (ttl !== null && refreshIn != null) until = Math.min(until, now + Math.floor(refreshIn))
+    slots.file(stored, slot, until)
+    // The replaced value's slot, and those of entries the write evicted.
+    if (freed > 0) slots.drain()
+    return true
   }
 
   /**
@@ -142,30 +178,41 @@ export class MemoryTier {
   }
 
   delete(key: string): boolean {
+    this.slots?.forget(this.#stored(key))
     return l1Delete(this.handle, key)
   }
 
   deleteMany(keys: string[]): number {
+    if (this.slots !== null) for (const key of keys) this.slots.forget(this.#stored(key))
     return l1DeleteMany(this.handle, keys)
   }
 
   /** Removes the entries carrying any of `tags` (qualified tags: they span namespaces). */
   deleteTagged(tags: string[]): number {
-    return l1DeleteTagged(this.handle, tags)
+    const removed = l1DeleteTagged(this.handle, tags)
+    // The store reports the slots it freed: their keys are forgotten as they are released.
+    this.slots?.drain()
+    return removed
   }
 
   /** Turns the entries carrying any of `tags` stale, keeping them for grace. */
   expireTagged(tags: string[]): number {
-    return l1ExpireTagged(this.handle, tags)
+    const expired = l1ExpireTagged(this.handle, tags)
+    // Which keys carried the tags is the store's to know: the index forgets them all, and
+    // learns each key again at its next write.
+    if (expired > 0) this.slots?.forgetAll()
+    return expired
   }
 
   expire(key: string): boolean {
+    this.slots?.forget(this.#stored(key))
     return l1Expire(this.handle, key)
   }
 
   /** Removes this namespace's entries, nested namespaces included. */
   clear() {
     l1Clear(this.handle)
+    this.slots?.drain()
   }
 
   /** Starts or stops the engine's log of evicted keys (of the whole store). */
@@ -179,7 +226,13 @@ export class MemoryTier {
   }
 
   stats(): L1StatsOut {
+    this.slots?.reportHits()
     return l1Stats(this.handle)
+  }
+
+  /** `key` as the slot index files it: with this namespace's path in the store. */
+  #stored(key: string): string {
+    return this.prefix === '' ? key : this.prefix + key
   }
 
   #decode(raw: string | number): unknown {

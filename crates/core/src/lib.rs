@@ -46,6 +46,7 @@ pub mod policy;
 mod read_buffer;
 pub mod redis_tier;
 pub mod registry;
+mod slot_ledger;
 pub mod stats;
 pub mod store;
 

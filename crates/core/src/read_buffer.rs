@@ -139,6 +139,27 @@ impl ReadBuffer {
         self.queue(batch, target)
     }
 
+    /// As [`Self::record`], for many reads at once (one lock for them all). Returns how
+    /// many batches were dropped.
+    pub(crate) fn record_all<T: Replay + 'static>(&self, hashes: &[u64], target: &Arc<T>) -> u64 {
+        let mut dropped = 0;
+        let mut rest = hashes;
+        while !rest.is_empty() {
+            let mut current = self.current.lock();
+            let room = BATCH - current.len();
+            let (now, later) = rest.split_at(room.min(rest.len()));
+            current.extend_from_slice(now);
+            rest = later;
+            if current.len() < BATCH {
+                return dropped;
+            }
+            let batch = std::mem::replace(&mut *current, Vec::with_capacity(BATCH));
+            drop(current);
+            dropped += u64::from(self.queue(batch, target));
+        }
+        dropped
+    }
+
     #[cold]
     fn queue<T: Replay + 'static>(&self, batch: Vec<u64>, target: &Arc<T>) -> bool {
         {

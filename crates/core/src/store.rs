@@ -14,6 +14,7 @@
 //! policy's lock alone to apply reads (which never add entries), and the index's first
 //! when it finds entries due to expire: the two locks are always taken in that order.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -25,6 +26,7 @@ use crate::hashing::KeyHasher;
 use crate::index::Index;
 use crate::policy::{Cause, Removed, WTinyLfu};
 use crate::read_buffer::{ReadBuffer, Replay};
+use crate::slot_ledger::SlotLedger;
 use crate::stats::{L1Counters, L1Stats};
 
 /// Limits of an L1 store. `None` means no limit of that kind.
@@ -97,7 +99,7 @@ struct Shared {
     index: RwLock<Index>,
     policy: Mutex<WTinyLfu<Arc<Entry>>>,
     counters: L1Counters,
-    freed_slots: Mutex<Vec<u32>>,
+    slots: Mutex<SlotLedger>,
     evictions: Mutex<EvictionLog>,
     reads: ReadBuffer,
 }
@@ -129,9 +131,7 @@ impl Shared {
                 }
             }
             if let Value::Slot(slot) = value.value {
-                freed
-                    .get_or_insert_with(|| self.freed_slots.lock())
-                    .push(slot);
+                freed.get_or_insert_with(|| self.slots.lock()).free(slot);
             }
         }
     }
@@ -212,7 +212,7 @@ impl L1Store {
                 index: RwLock::new(Index::with_hasher(hasher)),
                 policy: Mutex::new(policy),
                 counters: L1Counters::default(),
-                freed_slots: Mutex::new(Vec::new()),
+                slots: Mutex::new(SlotLedger::default()),
                 evictions: Mutex::new(EvictionLog::default()),
                 reads: ReadBuffer::new(),
             }),
@@ -301,7 +301,7 @@ impl L1Store {
                 L1Counters::bump(&self.shared.counters.rejected);
                 self.delete(key);
                 if let Value::Slot(slot) = entry.value {
-                    self.shared.freed_slots.lock().push(slot);
+                    self.shared.slots.lock().free(slot);
                 }
                 return Err(CoreError::EntryTooLarge { size, limit });
             }
@@ -312,6 +312,9 @@ impl L1Store {
         let key: Arc<str> = Arc::from(key);
         let entry = Arc::new(entry.filed_under(Arc::clone(&key)));
         let mut index = self.shared.index.write();
+        if let Value::Slot(slot) = entry.value {
+            self.shared.slots.lock().file(slot, index.hash(&key));
+        }
         index.insert(Arc::clone(&key), Arc::clone(&entry));
         let mut policy = self.shared.policy.lock();
         // The policy hears of the reads not yet replayed before this write, so that it
@@ -344,7 +347,7 @@ impl L1Store {
         match removed {
             Some(entry) => {
                 if let Value::Slot(slot) = entry.value {
-                    self.shared.freed_slots.lock().push(slot);
+                    self.shared.slots.lock().free(slot);
                 }
                 true
             }
@@ -423,7 +426,47 @@ impl L1Store {
     /// Slots of `serialize: false` values whose entries have left the store since the
     /// last call; the host may release and reuse them.
     pub fn take_freed_slots(&self) -> Vec<u32> {
-        std::mem::take(&mut *self.shared.freed_slots.lock())
+        self.shared.slots.lock().take_freed()
+    }
+
+    /// How many freed slots wait for [`Self::take_freed_slots`].
+    pub fn freed_slot_count(&self) -> usize {
+        self.shared.slots.lock().freed_len()
+    }
+
+    /// Counts fresh hits the host answered itself, from the values it keeps by slot, and
+    /// tells the policy of them as reads of the keys those slots were filed under. The
+    /// host must report a slot's hits before it reuses the slot for another key.
+    ///
+    /// ```
+    /// use rustocache_core::{clock::now_ms, entry::{Entry, Value}, store::{L1Config, L1Store}};
+    /// let store = L1Store::new(L1Config { max_items: Some(10), ..Default::default() }).unwrap();
+    /// store.set("a", Entry::new(Value::Slot(0), now_ms(), None, 0, vec![])).unwrap();
+    /// store.record_slot_hits(&[0, 0, 0]);
+    /// assert_eq!(store.stats().hits, 3);
+    /// ```
+    pub fn record_slot_hits(&self, slots: &[u32]) {
+        self.shared
+            .counters
+            .hits
+            .fetch_add(slots.len() as u64, Relaxed);
+        if !self.bounded {
+            return;
+        }
+        let hashes: Vec<u64> = {
+            let ledger = self.shared.slots.lock();
+            slots
+                .iter()
+                .filter_map(|&slot| ledger.hash_of(slot))
+                .collect()
+        };
+        let dropped = self.shared.reads.record_all(&hashes, &self.shared);
+        if dropped > 0 {
+            self.shared
+                .counters
+                .dropped_reads
+                .fetch_add(dropped, Relaxed);
+        }
     }
 
     /// Replays pending reads and expires the entries due now, rather than in the
@@ -685,6 +728,31 @@ mod tests {
             store
                 .set(&format!("k{i}"), text("v", now, None, 0))
                 .unwrap();
+        }
+        let kept = (0..10).filter(|i| store.has(&format!("k{i}"), now)).count();
+        assert!(kept >= 9, "only {kept} of the 10 read keys kept");
+    }
+
+    #[test]
+    fn hits_reported_by_slot_count_and_reach_the_policy() {
+        let store = L1Store::new(L1Config {
+            max_items: Some(100),
+            ..Default::default()
+        })
+        .unwrap();
+        let now = now_ms();
+        for slot in 0..100u32 {
+            let entry = Entry::new(Value::Slot(slot), now, None, 0, vec![]);
+            store.set(&format!("k{slot}"), entry).unwrap();
+        }
+        // Reports of ten keys' slots, spanning several batches of the read buffer.
+        let reads: Vec<u32> = (0..1_300).map(|n| n % 10).collect();
+        store.record_slot_hits(&reads[..700]);
+        store.record_slot_hits(&reads[700..]);
+        assert_eq!(store.stats().hits, 1_300);
+        for slot in 100..400u32 {
+            let entry = Entry::new(Value::Slot(slot), now, None, 0, vec![]);
+            store.set(&format!("k{slot}"), entry).unwrap();
         }
         let kept = (0..10).filter(|i| store.has(&format!("k{i}"), now)).count();
         assert!(kept >= 9, "only {kept} of the 10 read keys kept");

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use napi::Result;
+use napi::bindgen_prelude::Uint32Array;
+use napi::{Error, Result, Status};
 use napi_derive::napi;
 use rustocache_core::clock::now_ms;
 use rustocache_core::entry::{Entry, Value};
@@ -146,6 +147,10 @@ pub fn l1_set(
 /// As `l1Set`, for a value the host keeps by reference in slot `slot` (`serialize: false`).
 /// A separate function rather than one taking `string | number`: telling the two apart
 /// through napi-rs's `Either` builds an error message for every number.
+///
+/// Returns how many freed slots now wait for `l1TakeFreedSlots` (the replaced value's, and
+/// those of entries the write evicted), so that the host takes them only when there are
+/// some; or -1 when the entry was refused (the key then holds nothing).
 #[napi(
     catch_unwind,
     ts_args_type = "store: L1Handle, key: string, slot: number, ttl: number | null, grace: number, tags?: string[] | null, refreshIn?: number | null"
@@ -158,9 +163,13 @@ pub fn l1_set_slot(
     grace: f64,
     tags: Option<Vec<String>>,
     refresh_in: Option<f64>,
-) -> Result<bool> {
+) -> Result<i64> {
     let lifetime = Lifetime::read(ttl, grace, refresh_in)?;
-    store_entry(&store, &key, Value::Slot(slot), lifetime, tags)
+    if store_entry(&store, &key, Value::Slot(slot), lifetime, tags)? {
+        Ok(store.store().freed_slot_count() as i64)
+    } else {
+        Ok(-1)
+    }
 }
 
 /// An entry's lifetimes as `l1Set` receives them, checked: ms counts, finite and positive.
@@ -284,6 +293,23 @@ pub fn l1_take_evictions(store: L1Ref) -> Evictions {
 #[napi(catch_unwind, ts_args_type = "store: L1Handle")]
 pub fn l1_take_freed_slots(store: L1Ref) -> Vec<u32> {
     store.store().take_freed_slots()
+}
+
+/// Counts fresh hits the facade answered itself from a `serialize: false` store's slots
+/// (the first `count` numbers of `slots`), and tells the eviction policy of them as reads.
+#[napi(
+    catch_unwind,
+    ts_args_type = "store: L1Handle, slots: Uint32Array, count: number"
+)]
+pub fn l1_record_slot_hits(store: L1Ref, slots: Uint32Array, count: u32) -> Result<()> {
+    let slots = slots.get(..count as usize).ok_or_else(|| {
+        Error::new(
+            Status::InvalidArg,
+            format!("count {count} is past the {} slots given", slots.len()),
+        )
+    })?;
+    store.store().record_slot_hits(slots);
+    Ok(())
 }
 
 /// Counters and sizes, exact as of this call.

@@ -1,0 +1,70 @@
+//! The slots of a store whose values the host keeps ([`Value::Slot`]): which slots were
+//! freed, and which key each live slot is filed under.
+//!
+//! The host (the facade's `serialize: false` tier) holds the values by slot number and may
+//! answer hits itself, without a call into the store. It then reports those hits in
+//! batches, by slot; the ledger turns each slot back into the hash of its key, which is
+//! what the eviction policy records a read by.
+//!
+//! [`Value::Slot`]: crate::entry::Value::Slot
+
+/// Freed slots, and the key hash of each slot as last filed.
+#[derive(Debug, Default)]
+pub(crate) struct SlotLedger {
+    freed: Vec<u32>,
+    /// By slot number: the hash of the key the slot was last stored under. A freed slot
+    /// keeps its last hash until it is filed again, so a read reported late still counts
+    /// for the key it was a read of.
+    hashes: Vec<u64>,
+}
+
+impl SlotLedger {
+    /// Notes that `slot` now holds the value of the key whose hash is `hash`.
+    pub(crate) fn file(&mut self, slot: u32, hash: u64) {
+        let at = slot as usize;
+        if at >= self.hashes.len() {
+            self.hashes.resize(at + 1, 0);
+        }
+        self.hashes[at] = hash;
+    }
+
+    /// Notes that the entry holding `slot` left the store.
+    pub(crate) fn free(&mut self, slot: u32) {
+        self.freed.push(slot);
+    }
+
+    /// The slots freed since the last call.
+    pub(crate) fn take_freed(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.freed)
+    }
+
+    /// How many freed slots wait to be taken.
+    pub(crate) fn freed_len(&self) -> usize {
+        self.freed.len()
+    }
+
+    /// The key hash `slot` was last filed under; `None` for a slot never filed.
+    pub(crate) fn hash_of(&self, slot: u32) -> Option<u64> {
+        self.hashes.get(slot as usize).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_keeps_the_hash_it_was_last_filed_under() {
+        let mut ledger = SlotLedger::default();
+        ledger.file(3, 30);
+        assert_eq!(ledger.hash_of(3), Some(30));
+        assert_eq!(ledger.hash_of(9), None);
+        ledger.free(3);
+        assert_eq!(ledger.hash_of(3), Some(30), "a freed slot keeps its hash");
+        ledger.file(3, 31);
+        assert_eq!(ledger.hash_of(3), Some(31));
+        assert_eq!(ledger.freed_len(), 1);
+        assert_eq!(ledger.take_freed(), vec![3]);
+        assert_eq!(ledger.freed_len(), 0);
+    }
+}
