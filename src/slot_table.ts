@@ -49,7 +49,10 @@ export class SlotTable {
    */
   hit(storedKey: string): unknown {
     const slot = this.#index.get(storedKey)
-    if (slot === undefined || Date.now() >= this.#freshUntil[slot]) return ASK_STORE
+    if (slot === undefined) return ASK_STORE
+    // An entry without a ttl needs no clock (a clock read is ~40 ns here, a fifth of a hit).
+    const until = this.#freshUntil[slot]
+    if (until !== Infinity && Date.now() >= until) return ASK_STORE
     this.#hits[this.#hitCount++] = slot
     if (this.#hitCount === HIT_BATCH) this.reportHits()
     return this.values[slot]
@@ -58,7 +61,9 @@ export class SlotTable {
   /** Whether the entry under `storedKey` is surely fresh now (`false`: ask the store). */
   isFresh(storedKey: string): boolean {
     const slot = this.#index.get(storedKey)
-    return slot !== undefined && Date.now() < this.#freshUntil[slot]
+    if (slot === undefined) return false
+    const until = this.#freshUntil[slot]
+    return until === Infinity || Date.now() < until
   }
 
   /** A slot holding `value`. */
