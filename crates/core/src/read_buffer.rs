@@ -139,17 +139,19 @@ impl ReadBuffer {
         self.queue(batch, target)
     }
 
-    /// As [`Self::record`], for many reads at once (one lock for them all). Returns how
-    /// many batches were dropped.
-    pub(crate) fn record_all<T: Replay + 'static>(&self, hashes: &[u64], target: &Arc<T>) -> u64 {
+    /// As [`Self::record`], for many reads at once (one lock for each batch's worth).
+    /// Returns how many batches were dropped.
+    pub(crate) fn record_all<T: Replay + 'static>(
+        &self,
+        hashes: impl IntoIterator<Item = u64>,
+        target: &Arc<T>,
+    ) -> u64 {
         let mut dropped = 0;
-        let mut rest = hashes;
-        while !rest.is_empty() {
+        let mut hashes = hashes.into_iter().peekable();
+        while hashes.peek().is_some() {
             let mut current = self.current.lock();
             let room = BATCH - current.len();
-            let (now, later) = rest.split_at(room.min(rest.len()));
-            current.extend_from_slice(now);
-            rest = later;
+            current.extend(hashes.by_ref().take(room));
             if current.len() < BATCH {
                 return dropped;
             }

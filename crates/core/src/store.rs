@@ -453,14 +453,12 @@ impl L1Store {
         if !self.bounded {
             return;
         }
-        let hashes: Vec<u64> = {
-            let ledger = self.shared.slots.lock();
-            slots
-                .iter()
-                .filter_map(|&slot| ledger.hash_of(slot))
-                .collect()
-        };
-        let dropped = self.shared.reads.record_all(&hashes, &self.shared);
+        // The ledger stays locked while its hashes are copied into the read buffer (the
+        // replay thread never takes the ledger's lock, so the two cannot deadlock).
+        let ledger = self.shared.slots.lock();
+        let hashes = slots.iter().filter_map(|&slot| ledger.hash_of(slot));
+        let dropped = self.shared.reads.record_all(hashes, &self.shared);
+        drop(ledger);
         if dropped > 0 {
             self.shared
                 .counters
