@@ -280,8 +280,9 @@ export declare function l1Set(store: L1Handle, key: string, text: string, ttl: n
  * A separate function rather than one taking `string | number`: telling the two apart
  * through napi-rs's `Either` builds an error message for every number.
  *
- * Returns how many freed slots now wait for `l1TakeFreedSlots` (the replaced value's, and
- * those of entries the write evicted), so that the host takes them only when there are
+ * Returns how many of the freed slots waiting for `l1TakeFreedSlots` held keys the store
+ * no longer has (evicted or expired by this write or before it: not the slot of the value
+ * replaced), so that a host answering reads from its slots takes them only when there are
  * some; or -1 when the entry was refused (the key then holds nothing).
  */
 export declare function l1SetSlot(store: L1Handle, key: string, slot: number, ttl: number | null, grace: number, tags?: string[] | null, refreshIn?: number | null): number

@@ -12,12 +12,14 @@ import { busConnected, eventually, sleep } from './helpers.js'
 import { redisForSuite } from './support/redis_server.js'
 import { TcpProxy } from './support/tcp_proxy.js'
 
-describe('memory bus (one process, L1 only)', () => {
+// With serialize: false the L1's fresh hits are answered in JavaScript: what the bus tells a
+// node must reach that index too.
+describe.each([true, false])('memory bus (one process, L1 only), serialize: %s', (serialize) => {
   function node(options: { grace?: string } = {}) {
     return new BentoCache({
       default: 'main',
       grace: options.grace ?? false,
-      stores: { main: bentostore().useL1Layer(memoryDriver()).useBus(memoryBusDriver()) },
+      stores: { main: bentostore().useL1Layer(memoryDriver({ serialize })).useBus(memoryBusDriver()) },
     })
   }
 

@@ -146,15 +146,15 @@ export class MemoryTier {
     const slot = slots.alloc(value)
     // Read before the store stamps the entry: the index's freshness ends no later than the store's.
     const now = Date.now()
-    let freed: number
+    let lost: number
     try {
-      freed = l1SetSlot(this.handle, key, slot, ttl, grace, tags, refreshIn)
+      lost = l1SetSlot(this.handle, key, slot, ttl, grace, tags, refreshIn)
     } catch (error) {
       slots.release(slot)
       throw error
     }
     const stored = this.#stored(key)
-    if (freed < 0) {
+    if (lost < 0) {
       slots.forget(stored)
       slots.drain()
       return false
@@ -163,8 +163,9 @@ export class MemoryTier {
     let until = ttl === null ? Infinity : now + Math.floor(ttl)
     if (ttl !== null && refreshIn != null) until = Math.min(until, now + Math.floor(refreshIn))
     slots.file(stored, slot, until)
-    // The replaced value's slot, and those of entries the write evicted.
-    if (freed > 0) slots.drain()
+    // The slots of keys the write evicted, before a read could find them here. The replaced
+    // value's slot is no longer filed under its key: it is taken with a later drain.
+    if (lost > 0) slots.drain()
     return true
   }
 

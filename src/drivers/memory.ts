@@ -24,7 +24,9 @@ export interface MemoryDriverOptions {
   /**
    * `true` (default): values are serialized and kept as bytes in Rust, off the V8 heap; each
    * read returns a fresh copy. `false`: values are kept by reference, uncopied; a read
-   * returns the very object that was stored.
+   * returns the very object that was stored. Rust then holds only the entries' lifetimes
+   * and eviction order, and a fresh hit is answered in JavaScript, without a call into
+   * Rust (a JS index of the keys, ~80 B of V8 heap per entry on top of the values).
    */
   serialize?: boolean
   /** Key prefix of this tier, overriding the store's and the global `prefix`. */

@@ -12,6 +12,9 @@
 #[derive(Debug, Default)]
 pub(crate) struct SlotLedger {
     freed: Vec<u32>,
+    /// How many of `freed` held a key that left the store (evicted or expired), rather
+    /// than a value replaced under a key that stays.
+    lost: usize,
     /// By slot number: the hash of the key the slot was last stored under. A freed slot
     /// keeps its last hash until it is filed again, so a read reported late still counts
     /// for the key it was a read of.
@@ -33,14 +36,20 @@ impl SlotLedger {
         self.freed.push(slot);
     }
 
+    /// Notes that the slot freed last held a key the store no longer has.
+    pub(crate) fn note_lost(&mut self) {
+        self.lost += 1;
+    }
+
     /// The slots freed since the last call.
     pub(crate) fn take_freed(&mut self) -> Vec<u32> {
+        self.lost = 0;
         std::mem::take(&mut self.freed)
     }
 
-    /// How many freed slots wait to be taken.
-    pub(crate) fn freed_len(&self) -> usize {
-        self.freed.len()
+    /// How many of the freed slots waiting to be taken held a key the store lost.
+    pub(crate) fn lost_len(&self) -> usize {
+        self.lost
     }
 
     /// The key hash `slot` was last filed under; `None` for a slot never filed.
@@ -63,8 +72,10 @@ mod tests {
         assert_eq!(ledger.hash_of(3), Some(30), "a freed slot keeps its hash");
         ledger.file(3, 31);
         assert_eq!(ledger.hash_of(3), Some(31));
-        assert_eq!(ledger.freed_len(), 1);
-        assert_eq!(ledger.take_freed(), vec![3]);
-        assert_eq!(ledger.freed_len(), 0);
+        ledger.free(4);
+        ledger.note_lost();
+        assert_eq!(ledger.lost_len(), 1);
+        assert_eq!(ledger.take_freed(), vec![3, 4]);
+        assert_eq!(ledger.lost_len(), 0);
     }
 }

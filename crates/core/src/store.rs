@@ -124,14 +124,20 @@ impl Shared {
                 Cause::Replaced | Cause::Explicit => None,
             };
             // Only what readers lose is reported, not an older version of a key.
-            if let Some(reason) = reason {
-                if index.remove_if_same(&key, &value) {
+            let lost = reason.is_some_and(|reason| {
+                let lost = index.remove_if_same(&key, &value);
+                if lost {
                     log.get_or_insert_with(|| self.evictions.lock())
                         .record(&key, reason);
                 }
-            }
+                lost
+            });
             if let Value::Slot(slot) = value.value {
-                freed.get_or_insert_with(|| self.slots.lock()).free(slot);
+                let ledger = freed.get_or_insert_with(|| self.slots.lock());
+                ledger.free(slot);
+                if lost {
+                    ledger.note_lost();
+                }
             }
         }
     }
@@ -429,9 +435,11 @@ impl L1Store {
         self.shared.slots.lock().take_freed()
     }
 
-    /// How many freed slots wait for [`Self::take_freed_slots`].
-    pub fn freed_slot_count(&self) -> usize {
-        self.shared.slots.lock().freed_len()
+    /// How many of the slots waiting for [`Self::take_freed_slots`] held a key the store
+    /// no longer has (evicted or expired, not replaced by a newer value): a host that
+    /// answers reads from its slots must take those before its next read.
+    pub fn lost_slot_count(&self) -> usize {
+        self.shared.slots.lock().lost_len()
     }
 
     /// Counts fresh hits the host answered itself, from the values it keeps by slot, and

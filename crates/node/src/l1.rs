@@ -148,8 +148,9 @@ pub fn l1_set(
 /// A separate function rather than one taking `string | number`: telling the two apart
 /// through napi-rs's `Either` builds an error message for every number.
 ///
-/// Returns how many freed slots now wait for `l1TakeFreedSlots` (the replaced value's, and
-/// those of entries the write evicted), so that the host takes them only when there are
+/// Returns how many of the freed slots waiting for `l1TakeFreedSlots` held keys the store
+/// no longer has (evicted or expired by this write or before it: not the slot of the value
+/// replaced), so that a host answering reads from its slots takes them only when there are
 /// some; or -1 when the entry was refused (the key then holds nothing).
 #[napi(
     catch_unwind,
@@ -166,7 +167,7 @@ pub fn l1_set_slot(
 ) -> Result<i64> {
     let lifetime = Lifetime::read(ttl, grace, refresh_in)?;
     if store_entry(&store, &key, Value::Slot(slot), lifetime, tags)? {
-        Ok(store.store().freed_slot_count() as i64)
+        Ok(store.store().lost_slot_count() as i64)
     } else {
         Ok(-1)
     }
