@@ -41,14 +41,16 @@ it(`${LOAD_SECONDS} s of 1,000 concurrent getOrSet over 10k keys: RSS flat after
   const stats = await node.stats()
 
   // Medians, not single samples: one sample swings by several % either way as the
-  // allocator's per-thread arenas grow and shrink (seen: 110 to 124 MB within seconds), so
+  // allocator's per-thread arenas grow and shrink (seen: 110 to 128 MB within seconds), so
   // the highest of the ten measured seconds beats the highest of five warm-up seconds two
-  // times in three with no leak at all. The baseline is the median of the warm-up's second
-  // half; a leak shows as the median of the last seconds growing past it.
+  // times in three with no leak at all, and a median of five samples still moved 5 % with
+  // no trend (a full local run at 38d05b3: 112.1 against 117.8 MB). The baseline is the
+  // median of the warm-up after its first second, the end the median of every measured
+  // second: a leak of r MB/s moves the second by about r × the warm-up's length.
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]
-  const warm = median(samples.slice(Math.floor(WARM_UP_SECONDS / 2), WARM_UP_SECONDS))
+  const warm = median(samples.slice(1, WARM_UP_SECONDS))
   const after = samples.slice(WARM_UP_SECONDS)
-  const end = median(after.slice(-5))
+  const end = median(after)
   const peak = Math.max(...after)
   const last = after[after.length - 1]
   const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10
