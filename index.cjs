@@ -850,6 +850,7 @@ module.exports.l1DeleteMany = nativeBinding.l1DeleteMany
 module.exports.l1DeleteTagged = nativeBinding.l1DeleteTagged
 module.exports.l1Expire = nativeBinding.l1Expire
 module.exports.l1ExpireTagged = nativeBinding.l1ExpireTagged
+module.exports.l1ExpireTaggedSlots = nativeBinding.l1ExpireTaggedSlots
 module.exports.l1Get = nativeBinding.l1Get
 module.exports.l1GetOrClaimRefresh = nativeBinding.l1GetOrClaimRefresh
 module.exports.l1IsFresh = nativeBinding.l1IsFresh

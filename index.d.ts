@@ -219,6 +219,12 @@ export declare function l1Expire(store: L1Handle, key: string): boolean
 export declare function l1ExpireTagged(store: L1Handle, tags: string[]): number
 
 /**
+ * As `l1ExpireTagged`, for a `serialize: false` store: returns the slots of the entries it
+ * turned stale, which the facade's index then stops answering for.
+ */
+export declare function l1ExpireTaggedSlots(store: L1Handle, tags: string[]): Array<number>
+
+/**
  * The hot path of every cache hit: the value if the entry is fresh, `null` if it is only
  * stale, `undefined` if there is none.
  *

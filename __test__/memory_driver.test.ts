@@ -501,9 +501,13 @@ describe('serialize: false: hits answered in JavaScript', () => {
     await bento.set({ key: 'a', value: values.a })
     await bento.set({ key: 'b', value: values.b, tags: ['t1'] })
     await bento.set({ key: 'c', value: values.c, tags: ['t2'] })
+    await bento.set({ key: 'd', value: { d: 1 }, tags: ['t3'] })
     await bento.expire({ key: 'a' })
     await bento.expireByTag({ tags: ['t1'] })
     await bento.deleteByTag({ tags: ['t2'] })
+    // White-box: only the tagged key left the index; the others are still answered in JS.
+    const index = slotsOf(bento) as unknown as { isFresh(key: string): boolean }
+    expect([index.isFresh('b'), index.isFresh('d')]).toEqual([false, true])
     // Stale values are served by grace only, never as fresh hits: getOrSet serves them
     // (soft timeout 0) and runs its factory, whose value the next read gets.
     expect(await bento.get({ key: 'a' })).toBe(values.a)

@@ -4,6 +4,7 @@ import {
   l1DeleteMany,
   l1DeleteTagged,
   l1ExpireTagged,
+  l1ExpireTaggedSlots,
   l1Expire,
   l1Get,
   l1GetOrClaimRefresh,
@@ -198,11 +199,11 @@ export class MemoryTier {
 
   /** Turns the entries carrying any of `tags` stale, keeping them for grace. */
   expireTagged(tags: string[]): number {
-    const expired = l1ExpireTagged(this.handle, tags)
-    // Which keys carried the tags is the store's to know: the index forgets them all, and
-    // learns each key again at its next write.
-    if (expired > 0) this.slots?.forgetAll()
-    return expired
+    if (this.slots === null) return l1ExpireTagged(this.handle, tags)
+    // Which keys carried the tags is the store's to know: it names their slots.
+    const expired = l1ExpireTaggedSlots(this.handle, tags)
+    for (const slot of expired) this.slots.forgetSlot(slot)
+    return expired.length
   }
 
   expire(key: string): boolean {

@@ -19,15 +19,15 @@ const HIT_BATCH = 256
  * expired, replaced, deleted), Rust reports its slot as freed, and the slot is released
  * here when that report is taken (see {@link drain}).
  *
- * The index maps each key (with its namespace's path in the store) to its slot, with the time
- * until which the entry is surely fresh: its ttl counted from before the store stamped it,
- * and no later than its eager-refresh time, so that the store, not this index, hands out
- * the refresh. Everything else (a stale entry, grace, a key this index does not know) is
- * the store's to answer. The index stays exact because every change to a slot store comes
- * from its tier: writes file their key here, deletes and expiries forget it at once, and
- * what a write evicts is taken from the store straight after the write. The store's own
- * background work only drops entries past their ttl and grace, which this index already
- * treats as gone.
+ * The index maps each key (with its namespace's path in the store) to its slot, with the
+ * time until which the entry is surely fresh: its ttl counted from before the store stamped
+ * it, and no later than its eager-refresh time, so that the store, not this index, hands out
+ * the refresh. Everything else (a stale entry, grace, a key this index does not know) is the
+ * store's to answer. The index stays exact because every change to a slot store comes from
+ * its tier: writes file their key here; deletes and expiries forget it at once (an
+ * `expireByTag` by the slots the store names); what a write evicts is taken from the store
+ * straight after the write. The store's own background work only drops entries past their
+ * ttl and grace, which this index already treats as gone.
  */
 export class SlotTable {
   readonly values: unknown[] = []
@@ -91,15 +91,15 @@ export class SlotTable {
     this.#index.delete(storedKey)
   }
 
-  /** Stops answering for every key (after a change whose keys are not known here). */
-  forgetAll() {
-    this.#index.clear()
+  /** Stops answering for the key `slot` is filed under, if it still is (its entry went stale). */
+  forgetSlot(slot: number) {
+    const key = this.#keys[slot]
+    if (key !== undefined && this.#index.get(key) === slot) this.#index.delete(key)
   }
 
   /** Gives back a slot whose value is no longer stored, forgetting its key if still filed. */
   release(slot: number) {
-    const key = this.#keys[slot]
-    if (key !== undefined && this.#index.get(key) === slot) this.#index.delete(key)
+    this.forgetSlot(slot)
     this.#keys[slot] = undefined
     this.values[slot] = undefined
     this.#free.push(slot)

@@ -382,8 +382,36 @@ impl L1Store {
     /// Turns every entry carrying any of `tags` stale at `now`, keeping it for grace;
     /// returns how many there were.
     pub fn expire_tagged(&self, tags: &[&str], now: u64) -> usize {
+        self.expire_tagged_with(tags, now, |_| {})
+    }
+
+    /// As [`Self::expire_tagged`], handing each entry it turns stale to `expired` (a host
+    /// answering reads from its slots learns which slots to stop answering for).
+    ///
+    /// ```
+    /// use rustocache_core::{clock::now_ms, entry::{Entry, Value}, store::{L1Config, L1Store}};
+    /// let store = L1Store::new(L1Config::default()).unwrap();
+    /// let now = now_ms();
+    /// store.set("a", Entry::new(Value::Slot(4), now, None, 1_000, vec!["t".into()])).unwrap();
+    /// store.set("b", Entry::new(Value::Slot(5), now, None, 1_000, vec![])).unwrap();
+    /// let mut slots = Vec::new();
+    /// store.expire_tagged_with(&["t"], now, |entry| slots.push(entry.value.clone()));
+    /// assert_eq!(slots, vec![Value::Slot(4)]);
+    /// ```
+    pub fn expire_tagged_with(
+        &self,
+        tags: &[&str],
+        now: u64,
+        mut expired: impl FnMut(&Entry),
+    ) -> usize {
         let keys = self.shared.index.read().tagged(tags);
-        keys.iter().filter(|key| self.expire(key, now)).count()
+        let mut count = 0;
+        for entry in keys.iter().filter_map(|key| self.peek(key, now)) {
+            entry.expire(now);
+            expired(&entry);
+            count += 1;
+        }
+        count
     }
 
     /// Removes every entry.

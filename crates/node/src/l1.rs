@@ -242,6 +242,20 @@ pub fn l1_expire_tagged(store: L1Ref, tags: Vec<String>) -> u32 {
     store.store().expire_tagged(&tags, now_ms()) as u32
 }
 
+/// As `l1ExpireTagged`, for a `serialize: false` store: returns the slots of the entries it
+/// turned stale, which the facade's index then stops answering for.
+#[napi(catch_unwind, ts_args_type = "store: L1Handle, tags: string[]")]
+pub fn l1_expire_tagged_slots(store: L1Ref, tags: Vec<String>) -> Vec<u32> {
+    let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+    let mut slots = Vec::new();
+    store.store().expire_tagged_with(&tags, now_ms(), |entry| {
+        if let Value::Slot(slot) = entry.value {
+            slots.push(slot);
+        }
+    });
+    slots
+}
+
 /// Turns an entry stale now, keeping it for grace; tells whether there was one.
 #[napi(catch_unwind, ts_args_type = "store: L1Handle, key: string")]
 pub fn l1_expire(store: L1Ref, key: Key) -> bool {
