@@ -11,6 +11,14 @@ export const ASK_STORE: unique symbol = Symbol('rustocache.askStore')
 const HIT_BATCH = 256
 
 /**
+ * The freed slots are taken from the store once every this many allocations (and at once
+ * after a write that evicted): a value replaced by a write lingers here until then. Taking
+ * them on every allocation that finds no free slot cost a call into Rust and a new array
+ * per replacing write (~250 ns of a ~1.8 µs `set`).
+ */
+const DRAIN_EVERY = 64
+
+/**
  * The values of a `serialize: false` store, and the index that answers its fresh hits
  * without a call into Rust.
  *
@@ -68,8 +76,7 @@ export class SlotTable {
 
   /** A slot holding `value`. */
   alloc(value: unknown): number {
-    // Drain now and then even with free slots left, so evicted values do not linger.
-    if (this.#free.length === 0 || ++this.#sinceDrain >= 1024) this.drain()
+    if (++this.#sinceDrain >= DRAIN_EVERY) this.drain()
     const slot = this.#free.pop()
     if (slot !== undefined) {
       this.values[slot] = value
