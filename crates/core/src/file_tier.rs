@@ -192,11 +192,12 @@ impl FileTier {
     }
 }
 
+/// Where a starting store thread tells whether it opened the store.
+type OpenOutcome = mpsc::Receiver<Result<(), L2Error>>;
+
 /// Starts a store thread, which opens the store first; its inbox, and where the outcome of
 /// the open is told.
-fn start(
-    config: &FileConfig,
-) -> Result<(mpsc::Sender<Message>, mpsc::Receiver<Result<(), L2Error>>), L2Error> {
+fn start(config: &FileConfig) -> Result<(mpsc::Sender<Message>, OpenOutcome), L2Error> {
     let (inbox, messages) = mpsc::channel();
     let (told, opened) = mpsc::channel();
     let config = config.clone();
