@@ -59,6 +59,13 @@ pub struct Entry {
 /// The logical expiry of an entry that never turns stale.
 pub const NEVER: u64 = u64::MAX;
 
+/// The L1 store's policy files an entry under the key the entry was stored under.
+impl crate::policy::Keyed for Arc<Entry> {
+    fn key(&self) -> &str {
+        Entry::key(self)
+    }
+}
+
 impl Entry {
     /// A new entry written at `now`, fresh for `ttl_ms` (`None`: forever) and kept
     /// `grace_ms` longer as a stale entry.
@@ -143,6 +150,11 @@ impl Entry {
     #[inline]
     pub fn key(&self) -> &str {
         self.key.as_deref().unwrap_or("")
+    }
+
+    /// The key the entry is stored under, shared; `None` until an L1 store holds it.
+    pub(crate) fn filed_key(&self) -> Option<&Arc<str>> {
+        self.key.as_ref()
     }
 
     /// This entry, filed under `key` (what the L1 store does when it stores it).

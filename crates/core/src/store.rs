@@ -110,7 +110,8 @@ impl Shared {
     fn settle(&self, index: &mut Index, policy: &mut WTinyLfu<Arc<Entry>>) {
         let mut log = None;
         let mut freed = None;
-        for Removed { key, value, cause } in policy.take_removed() {
+        for Removed { value, cause } in policy.take_removed() {
+            let key = value.key();
             let reason = match cause {
                 Cause::Size => {
                     L1Counters::bump(&self.counters.evictions);
@@ -125,10 +126,10 @@ impl Shared {
             };
             // Only what readers lose is reported, not an older version of a key.
             let lost = reason.is_some_and(|reason| {
-                let lost = index.remove_if_same(&key, &value);
-                if lost {
+                let lost = index.remove_if_same(key, &value);
+                if let (true, Some(key)) = (lost, value.filed_key()) {
                     log.get_or_insert_with(|| self.evictions.lock())
-                        .record(&key, reason);
+                        .record(key, reason);
                 }
                 lost
             });
@@ -329,7 +330,7 @@ impl L1Store {
         self.shared
             .reads
             .drain(|hash| policy.record_read_hash(hash));
-        policy.insert(key, entry, weight, expires_at);
+        policy.insert(entry, weight, expires_at);
         if policy.next_deadline().is_some_and(|at| at <= now) {
             policy.expire(now);
         }

@@ -4,10 +4,11 @@
 //! by slot number into doubly-linked lists, one per region of the policy. Slot numbers
 //! rather than pointers keep the lists safe code and a node small.
 
-use std::sync::Arc;
-
 /// No slot: the end of a list.
 const NIL: u32 = u32::MAX;
+/// The deadline of an entry that never expires (a sentinel rather than an `Option`: 8
+/// bytes less per node).
+const NO_DEADLINE: u64 = u64::MAX;
 
 /// The region of the policy an entry is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,15 +21,15 @@ pub(crate) enum Region {
     Protected,
 }
 
-/// One entry of the policy.
+/// One entry of the policy: 48 bytes besides what the value points to (its key is the
+/// value's, see [`super::Keyed`]).
 pub(crate) struct Node<V> {
-    pub(crate) key: Arc<str>,
     /// The key's hash, as the policy's map and sketch file it.
     pub(crate) hash: u64,
     pub(crate) value: V,
     pub(crate) weight: u64,
-    /// When the entry expires, in the caller's clock (ms); `None` never.
-    pub(crate) expires_at: Option<u64>,
+    /// When the entry expires, in the caller's clock (ms); [`NO_DEADLINE`] never.
+    deadline: u64,
     pub(crate) region: Region,
     /// Once moved from the main region into the window to grow it: if TinyLFU refuses
     /// it, the main region, not the window, lost it.
@@ -38,24 +39,27 @@ pub(crate) struct Node<V> {
 }
 
 impl<V> Node<V> {
-    pub(crate) fn new(
-        key: Arc<str>,
-        hash: u64,
-        value: V,
-        weight: u64,
-        expires_at: Option<u64>,
-    ) -> Self {
+    pub(crate) fn new(hash: u64, value: V, weight: u64, expires_at: Option<u64>) -> Self {
         Node {
-            key,
             hash,
             value,
             weight,
-            expires_at,
+            deadline: expires_at.unwrap_or(NO_DEADLINE),
             region: Region::Window,
             from_main: false,
             prev: NIL,
             next: NIL,
         }
+    }
+
+    /// When the entry expires, in the caller's clock (ms); `None` never.
+    pub(crate) fn expires_at(&self) -> Option<u64> {
+        (self.deadline != NO_DEADLINE).then_some(self.deadline)
+    }
+
+    /// Sets when the entry expires (`None`: never).
+    pub(crate) fn set_expires_at(&mut self, expires_at: Option<u64>) {
+        self.deadline = expires_at.unwrap_or(NO_DEADLINE);
     }
 }
 
@@ -224,15 +228,7 @@ mod tests {
         let mut arena = Arena::default();
         let mut deque = Deque::default();
         let slots: Vec<u32> = (0..4)
-            .map(|i| {
-                arena.insert(Node::new(
-                    Arc::from(i.to_string()),
-                    0,
-                    i,
-                    i as u64 + 1,
-                    None,
-                ))
-            })
+            .map(|i| arena.insert(Node::new(0, i, i as u64 + 1, None)))
             .collect();
         for &slot in &slots {
             deque.push_back(&mut arena, slot);
@@ -243,10 +239,8 @@ mod tests {
         assert_eq!(deque.weight, 1 + 4 + 2);
         let node = arena.remove(slots[2]);
         assert_eq!(node.value, 2);
+        assert_eq!(node.expires_at(), None);
         // A freed slot is reused.
-        assert_eq!(
-            arena.insert(Node::new(Arc::from("x"), 0, 9, 1, None)),
-            slots[2]
-        );
+        assert_eq!(arena.insert(Node::new(0, 9, 1, None)), slots[2]);
     }
 }

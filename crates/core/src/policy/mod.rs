@@ -73,33 +73,53 @@ pub enum Cause {
     Explicit,
 }
 
+/// What the policy holds: a value that knows the key it is filed under. The policy keeps
+/// no key of its own (a node is 16 bytes smaller, and a write shares no key with it).
+pub trait Keyed {
+    /// The key the value is filed under; it must not change while the policy holds it.
+    fn key(&self) -> &str;
+}
+
+/// A key and a value.
+impl<T> Keyed for (Arc<str>, T) {
+    fn key(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A key alone, when nothing else is held.
+impl Keyed for Arc<str> {
+    fn key(&self) -> &str {
+        self
+    }
+}
+
 /// An entry that left the policy, returned by [`WTinyLfu::take_removed`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Removed<V> {
-    /// Its key.
-    pub key: Arc<str>,
-    /// Its value.
+    /// Its value (and through it, its key).
     pub value: V,
     /// Why it left.
     pub cause: Cause,
 }
 
-/// A W-TinyLFU eviction policy holding values of type `V` under string keys.
+/// A W-TinyLFU eviction policy holding values of type `V`, each filed under the key it
+/// gives ([`Keyed`]).
 ///
 /// ```
 /// use std::sync::Arc;
 /// use rustocache_core::policy::{Cause, WTinyLfu};
 ///
-/// // Room for 100 entries of weight 1.
+/// // Room for 100 entries of weight 1, each a key and a number.
 /// let mut policy = WTinyLfu::new(Some(100), Some(100));
 /// for round in 0..5 {
 ///     for hot in 0..50 {
-///         policy.insert(Arc::from(format!("hot{hot}")), hot, 1, None);
+///         policy.insert((Arc::from(format!("hot{hot}")), hot), 1, None);
 ///     }
 /// }
 /// // A scan of one-time keys twice the capacity.
 /// for cold in 0..200 {
-///     policy.insert(Arc::from(format!("cold{cold}")), cold, 1, None);
+///     policy.insert((Arc::from(format!("cold{cold}")), cold), 1, None);
 /// }
 /// let evicted = policy.take_removed().filter(|r| r.cause == Cause::Size).count();
 /// assert_eq!(policy.len(), 100);
@@ -134,7 +154,7 @@ pub struct WTinyLfu<V> {
     coin: u64,
 }
 
-impl<V> WTinyLfu<V> {
+impl<V: Keyed> WTinyLfu<V> {
     /// A policy holding at most `capacity` in total weight (`None`: no limit, only
     /// expiry). `max_entries`, the most entries it will hold if known, sizes the frequency
     /// sketch up front (pass the capacity when every entry weighs 1); otherwise the sketch
@@ -200,7 +220,8 @@ impl<V> WTinyLfu<V> {
     ///
     /// ```
     /// use rustocache_core::policy::WTinyLfu;
-    /// assert_eq!(WTinyLfu::<()>::new(Some(1_000), None).window_maximum(), 10);
+    /// use std::sync::Arc;
+    /// assert_eq!(WTinyLfu::<Arc<str>>::new(Some(1_000), None).window_maximum(), 10);
     /// ```
     pub fn window_maximum(&self) -> u64 {
         self.window_maximum
@@ -222,7 +243,7 @@ impl<V> WTinyLfu<V> {
     fn slot_of(&self, key: &str) -> Option<u32> {
         let arena = &self.arena;
         self.map
-            .find(self.hash(key), |&slot| *arena.get(slot).key == *key)
+            .find(self.hash(key), |&slot| arena.get(slot).value.key() == key)
             .copied()
     }
 
@@ -242,7 +263,7 @@ impl<V> WTinyLfu<V> {
         let arena = &self.arena;
         let found = self
             .map
-            .find_entry(hash, |&slot| *arena.get(slot).key == *key);
+            .find_entry(hash, |&slot| arena.get(slot).value.key() == key);
         found.ok().map(|entry| entry.remove().0)
     }
 
@@ -271,16 +292,16 @@ impl<V> WTinyLfu<V> {
     /// reported by [`Self::take_removed`].
     ///
     /// An entry heavier than the whole capacity is evicted at once.
-    pub fn insert(&mut self, key: Arc<str>, value: V, weight: u64, expires_at: Option<u64>) {
+    pub fn insert(&mut self, value: V, weight: u64, expires_at: Option<u64>) {
         let bounded = self.capacity.is_some();
-        let hash = self.hash(&key);
+        let hash = self.hash(value.key());
         if bounded {
             self.sketch.increment(hash);
         }
         if let Some(at) = expires_at {
             self.deadlines.push(at, hash);
         }
-        let slot = match self.slot_of(&key) {
+        let slot = match self.slot_of(value.key()) {
             Some(slot) => {
                 self.update(slot, value, weight, expires_at);
                 slot
@@ -288,7 +309,7 @@ impl<V> WTinyLfu<V> {
             None => {
                 let slot = self
                     .arena
-                    .insert(Node::new(key, hash, value, weight, expires_at));
+                    .insert(Node::new(hash, value, weight, expires_at));
                 let arena = &self.arena;
                 self.map
                     .insert_unique(hash, slot, |&slot| arena.get(slot).hash);
@@ -308,7 +329,7 @@ impl<V> WTinyLfu<V> {
             let live = self
                 .arena
                 .nodes()
-                .filter_map(|node| Some((node.expires_at?, node.hash)));
+                .filter_map(|node| Some((node.expires_at()?, node.hash)));
             self.deadlines.rebuild(live);
         }
     }
@@ -317,14 +338,12 @@ impl<V> WTinyLfu<V> {
     fn update(&mut self, slot: u32, value: V, weight: u64, expires_at: Option<u64>) {
         let node = self.arena.get_mut(slot);
         let old_weight = std::mem::replace(&mut node.weight, weight);
-        node.expires_at = expires_at;
+        node.set_expires_at(expires_at);
         let old = std::mem::replace(&mut node.value, value);
-        let key = Arc::clone(&node.key);
         let region = node.region;
         let deque = self.deque(region);
         deque.weight = deque.weight - old_weight + weight;
         self.removed.push(Removed {
-            key,
             value: old,
             cause: Cause::Replaced,
         });
@@ -340,9 +359,12 @@ impl<V> WTinyLfu<V> {
     /// Removes the entries whose deadline is at or before `now`, as [`Cause::Expired`].
     pub fn expire(&mut self, now: u64) {
         while let Some(hash) = self.deadlines.pop_due(now) {
-            let due = self
-                .slot_of_hash(hash)
-                .filter(|&slot| self.arena.get(slot).expires_at.is_some_and(|at| at <= now));
+            let due = self.slot_of_hash(hash).filter(|&slot| {
+                self.arena
+                    .get(slot)
+                    .expires_at()
+                    .is_some_and(|at| at <= now)
+            });
             if let Some(slot) = due {
                 self.evict(slot, Cause::Expired);
             }
@@ -362,13 +384,12 @@ impl<V> WTinyLfu<V> {
             .map
             .iter()
             .copied()
-            .filter(|&slot| !keep(&arena.get(slot).key))
+            .filter(|&slot| !keep(arena.get(slot).value.key()))
             .collect();
         for slot in refused {
             self.unmap_slot(slot);
             let node = self.unlink_and_free(slot);
             self.removed.push(Removed {
-                key: node.key,
                 value: node.value,
                 cause: Cause::Explicit,
             });
@@ -383,7 +404,6 @@ impl<V> WTinyLfu<V> {
         self.protected.clear();
         self.deadlines.clear();
         let removed = self.arena.drain().map(|node| Removed {
-            key: node.key,
             value: node.value,
             cause: Cause::Explicit,
         });
@@ -423,7 +443,6 @@ impl<V> WTinyLfu<V> {
         self.unmap_slot(slot);
         let node = self.unlink_and_free(slot);
         self.removed.push(Removed {
-            key: node.key,
             value: node.value,
             cause,
         });

@@ -16,7 +16,7 @@ fn hit_ratio(capacity: u64, trace: impl IntoIterator<Item = u64>) -> f64 {
             hits += 1;
             policy.record_read(&key);
         } else {
-            policy.insert(key, id, 1, None);
+            policy.insert((key, id), 1, None);
         }
         assert!(policy.len() as u64 <= capacity);
     }
@@ -54,14 +54,14 @@ fn randoms(seed: u64) -> impl Iterator<Item = u64> {
 
 /// Checks that the regions' weights are the sums of their entries' and that every entry
 /// is mapped.
-fn check_consistency<V>(policy: &WTinyLfu<V>) {
+fn check_consistency<V: Keyed>(policy: &WTinyLfu<V>) {
     let mut weights = [0_u64; 3];
     let mut count = 0;
     for node in policy.arena.nodes() {
         count += 1;
         weights[node.region as usize] += node.weight;
-        assert!(policy.contains(&node.key));
-        assert_eq!(node.hash, policy.hash(&node.key));
+        assert!(policy.contains(node.value.key()));
+        assert_eq!(node.hash, policy.hash(node.value.key()));
     }
     assert_eq!(count, policy.map.len());
     assert_eq!(
@@ -79,10 +79,10 @@ fn a_new_key_is_admitted_to_the_window_even_when_full() {
     let mut policy = WTinyLfu::new(Some(10), Some(10));
     for round in 0..10 {
         for i in 0..10 {
-            policy.insert(key(i), round, 1, None);
+            policy.insert((key(i), round), 1, None);
         }
     }
-    policy.insert(key(100), 0, 1, None);
+    policy.insert((key(100), 0), 1, None);
     assert!(policy.contains("100"), "a first-seen key was refused");
     assert_eq!(policy.len(), 10);
 }
@@ -120,18 +120,21 @@ fn beats_lru_on_skewed_requests_with_scans() {
 fn weights_bound_the_total_and_oversized_entries_leave_at_once() {
     let mut policy = WTinyLfu::new(Some(1_000), None);
     for (i, r) in randoms(3).take(5_000).enumerate() {
-        policy.insert(key(i as u64 % 700), i, 1 + r % 90, None);
+        policy.insert((key(i as u64 % 700), i), 1 + r % 90, None);
         assert!(policy.weighted_size() <= 1_000);
         if i % 97 == 0 {
             check_consistency(&policy);
         }
     }
     policy.take_removed().for_each(drop);
-    policy.insert(key(9_999), 0, 1_001, None);
+    policy.insert((key(9_999), 0), 1_001, None);
     assert!(!policy.contains("9999"));
     let removed: Vec<_> = policy.take_removed().collect();
     assert_eq!(removed.len(), 1);
-    assert_eq!((&*removed[0].key, removed[0].cause), ("9999", Cause::Size));
+    assert_eq!(
+        (removed[0].value.key(), removed[0].cause),
+        ("9999", Cause::Size)
+    );
     check_consistency(&policy);
 }
 
@@ -153,7 +156,7 @@ fn the_window_adapts_and_stays_consistent() {
         if policy.contains(&key) {
             policy.record_read(&key);
         } else {
-            policy.insert(key, id, 1, None);
+            policy.insert((key, id), 1, None);
         }
         moved |= policy.window_maximum() != initial;
         assert!(policy.window_maximum() + policy.protected_maximum <= 500);
@@ -169,11 +172,11 @@ fn the_window_adapts_and_stays_consistent() {
 #[test]
 fn entries_expire_at_their_latest_deadline() {
     let mut policy = WTinyLfu::new(None, None);
-    policy.insert(key(1), "a", 1, Some(100));
-    policy.insert(key(2), "b", 1, Some(200));
-    policy.insert(key(3), "c", 1, None);
+    policy.insert((key(1), "a"), 1, Some(100));
+    policy.insert((key(2), "b"), 1, Some(200));
+    policy.insert((key(3), "c"), 1, None);
     // Rewritten with a later deadline: its first deadline no longer applies.
-    policy.insert(key(1), "a2", 1, Some(300));
+    policy.insert((key(1), "a2"), 1, Some(300));
     assert_eq!(policy.next_deadline(), Some(100));
     policy.expire(250);
     let removed: Vec<_> = policy.take_removed().collect();
@@ -181,13 +184,11 @@ fn entries_expire_at_their_latest_deadline() {
         removed,
         [
             Removed {
-                key: key(1),
-                value: "a",
+                value: (key(1), "a"),
                 cause: Cause::Replaced
             },
             Removed {
-                key: key(2),
-                value: "b",
+                value: (key(2), "b"),
                 cause: Cause::Expired
             },
         ]
@@ -196,7 +197,7 @@ fn entries_expire_at_their_latest_deadline() {
     assert_eq!(
         policy
             .take_removed()
-            .map(|r| (r.value, r.cause))
+            .map(|r| (r.value.1, r.cause))
             .collect::<Vec<_>>(),
         [("a2", Cause::Expired)]
     );
@@ -207,7 +208,7 @@ fn entries_expire_at_their_latest_deadline() {
 fn stale_deadlines_do_not_pile_up() {
     let mut policy = WTinyLfu::new(Some(10), Some(10));
     for i in 0..100_000 {
-        policy.insert(key(i % 5), i, 1, Some(u64::MAX - i));
+        policy.insert((key(i % 5), i), 1, Some(u64::MAX - i));
     }
     assert!(
         policy.deadlines.len() <= 2 * 5 + 1_024 + 1,
@@ -220,12 +221,15 @@ fn stale_deadlines_do_not_pile_up() {
 fn removals_report_their_values() {
     let mut policy = WTinyLfu::new(Some(100), Some(100));
     for i in 0..10 {
-        policy.insert(key(i), i, 1, None);
+        policy.insert((key(i), i), 1, None);
     }
-    assert_eq!(policy.remove("3"), Some(3));
-    assert_eq!(policy.remove("3"), None);
+    assert_eq!(policy.remove("3").map(|(_, value)| value), Some(3));
+    assert!(policy.remove("3").is_none());
     policy.retain(|key| key != "4" && key != "5");
-    let mut retained: Vec<_> = policy.take_removed().map(|r| (r.value, r.cause)).collect();
+    let mut retained: Vec<_> = policy
+        .take_removed()
+        .map(|r| (r.value.1, r.cause))
+        .collect();
     retained.sort_by_key(|&(value, _)| value);
     assert_eq!(retained, [(4, Cause::Explicit), (5, Cause::Explicit)]);
     policy.clear();
