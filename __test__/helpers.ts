@@ -35,13 +35,34 @@ export async function eventually(check: () => boolean | Promise<boolean>, ms = 8
 
 /**
  * Waits until every cache of `nodes` hears every other on the bus: each deletes a probe key
- * in turn, until the others have received a message from it.
+ * in turn, until the others have received a message from it. Pub/sub keeps nothing for a
+ * subscriber not yet subscribed, so a probe unheard after a second is sent again (a loaded
+ * machine can take that long to subscribe); if one was, the wait ends only once the counts
+ * have been still for 200 ms, so that no late copy reaches the test's own counts.
  */
 export async function busConnected(nodes: BentoCache<any>[]): Promise<void> {
+  const received = () => nodes.map((m) => m.getStats().bus!.received)
   for (const [i, n] of nodes.entries()) {
-    const before = nodes.map((m) => m.getStats().bus!.received)
-    await n.delete({ key: `__probe${i}` })
-    await eventually(() => nodes.every((m, j) => j === i || m.getStats().bus!.received > before[j]))
+    const before = received()
+    let sentAt = 0
+    let sent = 0
+    await eventually(async () => {
+      if (Date.now() - sentAt >= 1000) {
+        sentAt = Date.now()
+        sent++
+        await n.delete({ key: `__probe${i}` })
+      }
+      return nodes.every((m, j) => j === i || m.getStats().bus!.received > before[j])
+    }, 15_000)
+    if (sent > 1) {
+      let last = received().join()
+      let stillSince = Date.now()
+      await eventually(async () => {
+        const now = received().join()
+        if (now !== last) [last, stillSince] = [now, Date.now()]
+        return Date.now() - stillSince >= 200
+      })
+    }
   }
 }
 

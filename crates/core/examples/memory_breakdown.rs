@@ -64,7 +64,10 @@ fn main() {
             })
             .expect("a valid config");
             for i in 0..entries {
-                let entry = Entry::new(Value::text(value(i)), now, ttl, 0, vec![]);
+                // An exact-size copy, as the binding receives a JavaScript string (a
+                // formatted String's spare capacity would leave holes in the heap).
+                let text: Box<str> = Box::from(value(i).as_str());
+                let entry = Entry::new(Value::Text(text), now, ttl, 0, vec![]);
                 store.set(&key(i), entry).expect("a write");
             }
             store.run_pending_tasks();

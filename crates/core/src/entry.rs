@@ -22,9 +22,41 @@ impl Value {
     /// The bytes the value weighs for `maxSize` and `maxEntrySize`. A slot weighs the
     /// size of its number: the host, not the engine, holds the value itself.
     pub fn weight(&self) -> u64 {
+        self.as_ref().weight()
+    }
+
+    /// The value, borrowed.
+    pub fn as_ref(&self) -> ValueRef<'_> {
         match self {
-            Value::Text(s) => s.len() as u64,
-            Value::Slot(_) => std::mem::size_of::<u32>() as u64,
+            Value::Text(text) => ValueRef::Text(text),
+            Value::Slot(slot) => ValueRef::Slot(*slot),
+        }
+    }
+}
+
+/// A stored value as an [`Entry`] hands it out: its text borrowed, or its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueRef<'a> {
+    /// A serialized value.
+    Text(&'a str),
+    /// A handle to a value the host keeps (see [`Value::Slot`]).
+    Slot(u32),
+}
+
+impl ValueRef<'_> {
+    /// As [`Value::weight`].
+    pub fn weight(&self) -> u64 {
+        match self {
+            ValueRef::Text(text) => text.len() as u64,
+            ValueRef::Slot(_) => std::mem::size_of::<u32>() as u64,
+        }
+    }
+
+    /// An owned copy.
+    pub fn to_owned(&self) -> Value {
+        match *self {
+            ValueRef::Text(text) => Value::text(text),
+            ValueRef::Slot(slot) => Value::Slot(slot),
         }
     }
 }
@@ -34,23 +66,30 @@ impl Value {
 /// An entry is *fresh* until its logical expiry (its ttl), *stale* from then until its
 /// physical expiry (ttl plus grace), when it is gone. A stale entry can still be served
 /// by grace while a new value is being computed, or when computing one fails.
+///
+/// Its layout is kept small, for a store of millions: the key it is filed under and a text
+/// value share one allocation, tags cost one pointer when there are none, and no lifetime
+/// is an `Option` (sentinels instead), so that the entry's own allocation is 88 bytes.
 #[derive(Debug)]
 pub struct Entry {
-    /// The value.
-    pub value: Value,
+    /// The key the L1 store files the entry under (empty until it is stored: the store's
+    /// index then needs no key of its own), followed by a text value's bytes.
+    bytes: Box<str>,
+    /// How many of `bytes` are the key.
+    key_len: u32,
+    /// The slot of a [`Value::Slot`] value (unused for a text value).
+    slot: u32,
+    /// Whether the value is a slot rather than the text after the key.
+    is_slot: bool,
     /// When the entry was written, in ms since the epoch.
     pub created_at: u64,
     /// When the entry turns stale, in ms since the epoch; [`NEVER`] never. Atomic so that
     /// `expire` can turn a shared entry stale in place, without replacing it.
     logical_expires_at: AtomicU64,
-    /// When the entry is dropped, in ms since the epoch; [`NEVER`] never (a sentinel
-    /// rather than an `Option`: the key below fits in the same allocation).
+    /// When the entry is dropped, in ms since the epoch; [`NEVER`] never.
     physical_expires_at: u64,
-    /// The entry's tags.
-    pub tags: Box<[Box<str>]>,
-    /// The key the L1 store files the entry under, set when it is stored (the store's
-    /// index then needs no key of its own per entry).
-    key: Option<Arc<str>>,
+    /// The entry's tags; `None` for none (a thin pointer: most entries have none).
+    tags: Option<Box<Box<[Box<str>]>>>,
     /// From when a hit should start an eager refresh, in ms since the epoch; [`NEVER`] for
     /// no eager refresh, or once a caller has claimed it (see [`Entry::claim_refresh`]).
     refresh_at: AtomicU64,
@@ -84,14 +123,21 @@ impl Entry {
         tags: Vec<String>,
     ) -> Self {
         let logical = ttl_ms.map(|ttl| now.saturating_add(ttl));
+        let (bytes, slot, is_slot) = match value {
+            Value::Text(text) => (text, 0, false),
+            Value::Slot(slot) => (Box::default(), slot, true),
+        };
+        let tags: Box<[Box<str>]> = tags.into_iter().map(String::into_boxed_str).collect();
         Entry {
-            value,
+            bytes,
+            key_len: 0,
+            slot,
+            is_slot,
             created_at: now,
             logical_expires_at: AtomicU64::new(logical.unwrap_or(NEVER)),
             // A deadline past u64::MAX - 1 is as good as never.
             physical_expires_at: logical.map_or(NEVER, |at| at.saturating_add(grace_ms)),
-            tags: tags.into_iter().map(String::into_boxed_str).collect(),
-            key: None,
+            tags: (!tags.is_empty()).then(|| Box::new(tags)),
             refresh_at: AtomicU64::new(NEVER),
         }
     }
@@ -146,21 +192,51 @@ impl Entry {
         Some(self.physical_expires_at).filter(|&at| at != NEVER)
     }
 
+    /// The value.
+    ///
+    /// ```
+    /// use rustocache_core::entry::{Entry, Value, ValueRef};
+    /// assert_eq!(Entry::new(Value::text("1"), 0, None, 0, vec![]).value(), ValueRef::Text("1"));
+    /// assert_eq!(Entry::new(Value::Slot(7), 0, None, 0, vec![]).value(), ValueRef::Slot(7));
+    /// ```
+    #[inline]
+    pub fn value(&self) -> ValueRef<'_> {
+        if self.is_slot {
+            ValueRef::Slot(self.slot)
+        } else {
+            ValueRef::Text(&self.bytes[self.key_len as usize..])
+        }
+    }
+
+    /// The slot of a slot value; `None` for a text value.
+    #[inline]
+    pub fn slot(&self) -> Option<u32> {
+        self.is_slot.then_some(self.slot)
+    }
+
+    /// The entry's tags.
+    pub fn tags(&self) -> &[Box<str>] {
+        self.tags.as_deref().map_or(&[], |tags| tags)
+    }
+
     /// The key the entry is stored under; empty until an L1 store holds it.
     #[inline]
     pub fn key(&self) -> &str {
-        self.key.as_deref().unwrap_or("")
+        &self.bytes[..self.key_len as usize]
     }
 
-    /// The key the entry is stored under, shared; `None` until an L1 store holds it.
-    pub(crate) fn filed_key(&self) -> Option<&Arc<str>> {
-        self.key.as_ref()
-    }
-
-    /// This entry, filed under `key` (what the L1 store does when it stores it).
-    pub(crate) fn filed_under(mut self, key: Arc<str>) -> Self {
-        self.key = Some(key);
-        self
+    /// This entry, filed under `key` (what the L1 store does when it stores it): the key
+    /// and a text value are copied into one allocation. `None` for a key longer than
+    /// `u32::MAX` bytes (no JavaScript string is).
+    pub(crate) fn filed_under(mut self, key: &str) -> Option<Self> {
+        let key_len = u32::try_from(key.len()).ok()?;
+        let value = &self.bytes[self.key_len as usize..];
+        let mut bytes = String::with_capacity(key.len() + value.len());
+        bytes.push_str(key);
+        bytes.push_str(value);
+        self.bytes = bytes.into_boxed_str();
+        self.key_len = key_len;
+        Some(self)
     }
 
     /// When the entry turns stale, in ms since the epoch; `None` never.
@@ -189,7 +265,7 @@ impl Entry {
 
     /// The bytes of the value and tags alone.
     pub fn weight_without_key(&self) -> u64 {
-        self.value.weight() + self.tags.iter().map(|t| t.len() as u64).sum::<u64>()
+        self.value().weight() + self.tags().iter().map(|t| t.len() as u64).sum::<u64>()
     }
 }
 
@@ -197,6 +273,28 @@ impl Entry {
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    #[test]
+    fn an_entry_is_small_and_files_its_key_beside_its_value() {
+        // With the Arc's two counts, 88 bytes: a 96-byte allocation.
+        assert_eq!(std::mem::size_of::<Entry>(), 72);
+        let entry = Entry::new(Value::text("{}"), 0, None, 0, vec!["t".into()])
+            .filed_under("users:1")
+            .unwrap();
+        assert_eq!(
+            (entry.key(), entry.value()),
+            ("users:1", ValueRef::Text("{}"))
+        );
+        assert_eq!(entry.tags(), [Box::from("t")]);
+        let slot = Entry::new(Value::Slot(3), 0, None, 0, vec![])
+            .filed_under("k")
+            .unwrap();
+        assert_eq!(
+            (slot.key(), slot.value(), slot.slot()),
+            ("k", ValueRef::Slot(3), Some(3))
+        );
+        assert!(slot.tags().is_empty());
+    }
 
     #[test]
     fn concurrent_readers_past_the_threshold_claim_one_refresh() {

@@ -25,17 +25,14 @@ pub(crate) struct Index {
     by_tag: HashMap<Box<str>, HashSet<Arc<str>, KeyHasher>, KeyHasher>,
 }
 
-/// Files `key` under each of `entry`'s tags.
-fn tag(
-    by_tag: &mut HashMap<Box<str>, HashSet<Arc<str>, KeyHasher>, KeyHasher>,
-    key: &Arc<str>,
-    entry: &Entry,
-) {
-    for tag in entry.tags.iter() {
+/// Files `entry`'s key under each of its tags (one shared copy of the key for all).
+fn tag(by_tag: &mut HashMap<Box<str>, HashSet<Arc<str>, KeyHasher>, KeyHasher>, entry: &Entry) {
+    let key: Arc<str> = Arc::from(entry.key());
+    for tag in entry.tags().iter() {
         by_tag
             .entry(tag.clone())
             .or_default()
-            .insert(Arc::clone(key));
+            .insert(Arc::clone(&key));
     }
 }
 
@@ -45,7 +42,7 @@ fn untag(
     key: &str,
     entry: &Entry,
 ) {
-    for tag in entry.tags.iter() {
+    for tag in entry.tags().iter() {
         if let Some(keys) = by_tag.get_mut(tag) {
             keys.remove(key);
             if keys.is_empty() {
@@ -81,16 +78,16 @@ impl Index {
         self.get_hashed(key, self.hash(key))
     }
 
-    pub(crate) fn insert(&mut self, key: Arc<str>, entry: Arc<Entry>) {
-        let key_bytes = key.len() as u64;
+    pub(crate) fn insert(&mut self, entry: Arc<Entry>) {
+        let key_bytes = entry.key().len() as u64;
         let added = key_bytes + entry.weight_without_key();
-        let tagged = !entry.tags.is_empty();
+        let tagged = !entry.tags().is_empty();
         let new = tagged.then(|| Arc::clone(&entry));
         let hasher = &self.hasher;
-        debug_assert_eq!(entry.key(), &*key);
+        let hash = hasher.hash_one(entry.key());
         let old = match self.map.entry(
-            hasher.hash_one(&*key),
-            |held| held.key() == &*key,
+            hash,
+            |held| held.key() == entry.key(),
             |held| hasher.hash_one(held.key()),
         ) {
             Slot::Occupied(mut held) => Some(std::mem::replace(held.get_mut(), entry)),
@@ -101,12 +98,12 @@ impl Index {
         };
         if let Some(old) = old {
             self.bytes -= key_bytes + old.weight_without_key();
-            if !old.tags.is_empty() {
-                untag(&mut self.by_tag, &key, &old);
+            if !old.tags().is_empty() {
+                untag(&mut self.by_tag, old.key(), &old);
             }
         }
         if let Some(new) = new {
-            tag(&mut self.by_tag, &key, &new);
+            tag(&mut self.by_tag, &new);
         }
         self.bytes += added;
     }
@@ -117,7 +114,7 @@ impl Index {
             .find_entry(self.hasher.hash_one(key), |held| held.key() == key);
         let (entry, _) = found.ok()?.remove();
         self.bytes -= entry.weight(key);
-        if !entry.tags.is_empty() {
+        if !entry.tags().is_empty() {
             untag(&mut self.by_tag, key, &entry);
         }
         Some(entry)
@@ -141,7 +138,7 @@ impl Index {
             let kept = keep(key, entry);
             if !kept {
                 bytes -= entry.weight(key);
-                if !entry.tags.is_empty() {
+                if !entry.tags().is_empty() {
                     untag(by_tag, key, entry);
                 }
             }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, RwLock};
 
 use crate::clock::now_ms;
-use crate::entry::{Entry, Value};
+use crate::entry::Entry;
 use crate::error::CoreError;
 use crate::hashing::KeyHasher;
 use crate::index::Index;
@@ -127,13 +127,13 @@ impl Shared {
             // Only what readers lose is reported, not an older version of a key.
             let lost = reason.is_some_and(|reason| {
                 let lost = index.remove_if_same(key, &value);
-                if let (true, Some(key)) = (lost, value.filed_key()) {
+                if lost {
                     log.get_or_insert_with(|| self.evictions.lock())
                         .record(key, reason);
                 }
                 lost
             });
-            if let Value::Slot(slot) = value.value {
+            if let Some(slot) = value.slot() {
                 let ledger = freed.get_or_insert_with(|| self.slots.lock());
                 ledger.free(slot);
                 if lost {
@@ -307,7 +307,7 @@ impl L1Store {
             if size > limit {
                 L1Counters::bump(&self.shared.counters.rejected);
                 self.delete(key);
-                if let Value::Slot(slot) = entry.value {
+                if let Some(slot) = entry.slot() {
                     self.shared.slots.lock().free(slot);
                 }
                 return Err(CoreError::EntryTooLarge { size, limit });
@@ -316,13 +316,20 @@ impl L1Store {
         L1Counters::bump(&self.shared.counters.writes);
         let weight = self.weigher.weigh(key, &entry);
         let (now, expires_at) = (entry.created_at, entry.physical_expires_at());
-        let key: Arc<str> = Arc::from(key);
-        let entry = Arc::new(entry.filed_under(Arc::clone(&key)));
+        let slot = entry.slot();
+        let Some(entry) = entry.filed_under(key) else {
+            if let Some(slot) = slot {
+                self.shared.slots.lock().free(slot);
+            }
+            let (size, limit) = (key.len() as u64, u64::from(u32::MAX));
+            return Err(CoreError::EntryTooLarge { size, limit });
+        };
+        let entry = Arc::new(entry);
         let mut index = self.shared.index.write();
-        if let Value::Slot(slot) = entry.value {
-            self.shared.slots.lock().file(slot, index.hash(&key));
+        if let Some(slot) = slot {
+            self.shared.slots.lock().file(slot, index.hash(key));
         }
-        index.insert(Arc::clone(&key), Arc::clone(&entry));
+        index.insert(Arc::clone(&entry));
         let mut policy = self.shared.policy.lock();
         // The policy hears of the reads not yet replayed before this write, so that it
         // sees requests in the order they came (what it decides depends on it: a hit
@@ -353,7 +360,7 @@ impl L1Store {
         };
         match removed {
             Some(entry) => {
-                if let Value::Slot(slot) = entry.value {
+                if let Some(slot) = entry.slot() {
                     self.shared.slots.lock().free(slot);
                 }
                 true
@@ -396,8 +403,8 @@ impl L1Store {
     /// store.set("a", Entry::new(Value::Slot(4), now, None, 1_000, vec!["t".into()])).unwrap();
     /// store.set("b", Entry::new(Value::Slot(5), now, None, 1_000, vec![])).unwrap();
     /// let mut slots = Vec::new();
-    /// store.expire_tagged_with(&["t"], now, |entry| slots.push(entry.value.clone()));
-    /// assert_eq!(slots, vec![Value::Slot(4)]);
+    /// store.expire_tagged_with(&["t"], now, |entry| slots.push(entry.slot()));
+    /// assert_eq!(slots, vec![Some(4)]);
     /// ```
     pub fn expire_tagged_with(
         &self,
@@ -544,12 +551,12 @@ struct EvictionLog {
 }
 
 impl EvictionLog {
-    fn record(&mut self, key: &Arc<str>, reason: Eviction) {
+    fn record(&mut self, key: &str, reason: Eviction) {
         if !self.enabled {
             return;
         }
         if self.evicted.len() < MAX_LOGGED_EVICTIONS {
-            self.evicted.push((Arc::clone(key), reason));
+            self.evicted.push((Arc::from(key), reason));
         } else {
             self.dropped += 1;
         }
@@ -559,6 +566,7 @@ impl EvictionLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::entry::Value;
 
     fn text(s: &str, now: u64, ttl: Option<u64>, grace: u64) -> Entry {
         Entry::new(Value::text(s), now, ttl, grace, vec![])
@@ -720,7 +728,7 @@ mod tests {
         assert!(store.expire("a", now));
         store.run_pending_tasks();
         assert!(store.take_freed_slots().is_empty());
-        assert!(matches!(store.get("a", now), Lookup::Stale(e) if e.value == Value::Slot(7)));
+        assert!(matches!(store.get("a", now), Lookup::Stale(e) if e.slot() == Some(7)));
     }
 
     #[test]

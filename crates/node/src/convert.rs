@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::{FromNapiValue, Null, ToNapiValue, TypeName, ValidateNapiValue};
 use napi::{sys, Error, Result, Status, ValueType};
-use rustocache_core::entry::{Entry, Value};
+use rustocache_core::entry::{Entry, ValueRef};
 use rustocache_core::CoreError;
 
 /// Maps an engine error to a JavaScript error whose `code` names its kind.
@@ -129,7 +129,7 @@ pub struct ValueOut(pub Arc<Entry>);
 
 impl ToNapiValue for ValueOut {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-        value_to_js(env, &val.0.value)
+        value_to_js(env, val.0.value())
     }
 }
 
@@ -137,10 +137,10 @@ impl ToNapiValue for ValueOut {
 ///
 /// # Safety
 /// `env` must be the environment of the current N-API call.
-pub unsafe fn value_to_js(env: sys::napi_env, value: &Value) -> Result<sys::napi_value> {
+pub unsafe fn value_to_js(env: sys::napi_env, value: ValueRef<'_>) -> Result<sys::napi_value> {
     match value {
-        Value::Text(text) => text_to_js(env, text),
-        Value::Slot(slot) => u32::to_napi_value(env, *slot),
+        ValueRef::Text(text) => text_to_js(env, text),
+        ValueRef::Slot(slot) => u32::to_napi_value(env, slot),
     }
 }
 
@@ -175,7 +175,7 @@ impl<E: AsRef<Entry>> HitOut<E> {
 impl<E: AsRef<Entry>> ToNapiValue for HitOut<E> {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         match val {
-            HitOut::Fresh(entry) => value_to_js(env, &entry.as_ref().value),
+            HitOut::Fresh(entry) => value_to_js(env, entry.as_ref().value()),
             HitOut::Stale => Null::to_napi_value(env, Null),
             HitOut::Miss => <()>::to_napi_value(env, ()),
             HitOut::RefreshDue => bool::to_napi_value(env, false),

@@ -102,7 +102,7 @@ pub fn l1_peek(store: L1Ref, key: Key) -> Option<EntrySnapshot> {
         logical_expires_at: entry.logical_expires_at().map(|at| at as f64),
         physical_expires_at: entry.physical_expires_at().map(|at| at as f64),
         fresh: entry.is_fresh(now),
-        tags: entry.tags.iter().map(|t| t.to_string()).collect(),
+        tags: entry.tags().iter().map(|t| t.to_string()).collect(),
         value: ValueOut(entry),
     })
 }
@@ -249,7 +249,7 @@ pub fn l1_expire_tagged_slots(store: L1Ref, tags: Vec<String>) -> Vec<u32> {
     let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
     let mut slots = Vec::new();
     store.store().expire_tagged_with(&tags, now_ms(), |entry| {
-        if let Value::Slot(slot) = entry.value {
+        if let Some(slot) = entry.slot() {
             slots.push(slot);
         }
     });
