@@ -255,7 +255,7 @@ impl L1Store {
     /// let now = now_ms();
     /// store.set("k", Entry::new(Value::text("v"), now, None, 0, vec![])).unwrap();
     /// let len = store.get_with("k", now, |found| match found {
-    ///     Found::Fresh(entry) => entry.value.weight(),
+    ///     Found::Fresh(entry) => entry.value().weight(),
     ///     _ => 0,
     /// });
     /// assert_eq!(len, 1);
