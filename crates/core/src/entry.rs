@@ -51,14 +51,6 @@ impl ValueRef<'_> {
             ValueRef::Slot(_) => std::mem::size_of::<u32>() as u64,
         }
     }
-
-    /// An owned copy.
-    pub fn to_owned(&self) -> Value {
-        match *self {
-            ValueRef::Text(text) => Value::text(text),
-            ValueRef::Slot(slot) => Value::Slot(slot),
-        }
-    }
 }
 
 /// One cache entry: a value and its lifetimes.

@@ -372,13 +372,14 @@ impl L1Store {
     /// Turns the entry under `key` stale at `now`, keeping it for grace; tells whether
     /// there was one.
     pub fn expire(&self, key: &str, now: u64) -> bool {
-        match self.peek(key, now) {
-            Some(entry) => {
-                entry.expire(now);
-                true
-            }
-            None => false,
-        }
+        self.expire_entry(key, now).is_some()
+    }
+
+    /// Turns the entry under `key` stale at `now`, if alive; returns it.
+    fn expire_entry(&self, key: &str, now: u64) -> Option<Arc<Entry>> {
+        let entry = self.peek(key, now)?;
+        entry.expire(now);
+        Some(entry)
     }
 
     /// Removes every entry carrying any of `tags`; returns how many were removed.
@@ -414,8 +415,7 @@ impl L1Store {
     ) -> usize {
         let keys = self.shared.index.read().tagged(tags);
         let mut count = 0;
-        for entry in keys.iter().filter_map(|key| self.peek(key, now)) {
-            entry.expire(now);
+        for entry in keys.iter().filter_map(|key| self.expire_entry(key, now)) {
             expired(&entry);
             count += 1;
         }
