@@ -1,7 +1,11 @@
 //! The entry model: what a tier stores under a key.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
+use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+use std::mem::{align_of, size_of};
+use std::ptr::NonNull;
+use std::sync::atomic::{
+    fence, AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 
 /// A stored value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,41 +63,111 @@ impl ValueRef<'_> {
 /// physical expiry (ttl plus grace), when it is gone. A stale entry can still be served
 /// by grace while a new value is being computed, or when computing one fails.
 ///
-/// Its layout is kept small, for a store of millions: the key it is filed under and a text
-/// value share one allocation, tags cost one pointer when there are none, and no lifetime
-/// is an `Option` (sentinels instead), so that the entry's own allocation is 88 bytes.
-#[derive(Debug)]
+/// An `Entry` is a shared handle, as an `Arc` would be: cloning it shares the entry (one
+/// reference count), and the entry is freed with its last handle. The store holds millions,
+/// so everything is in one allocation behind a thin pointer: a 64-byte header (the
+/// reference count, the lifetimes, a thin pointer to the tags, the lengths, a slot number),
+/// then the key the entry is filed under and a text value's bytes. No lifetime is an
+/// `Option` (sentinels instead).
 pub struct Entry {
-    /// The key the L1 store files the entry under (empty until it is stored: the store's
-    /// index then needs no key of its own), followed by a text value's bytes.
-    bytes: Box<str>,
-    /// How many of `bytes` are the key.
+    ptr: NonNull<Header>,
+}
+
+/// The start of an entry's allocation; the key's and the text's bytes follow it.
+#[repr(C)]
+struct Header {
+    /// Handles to this entry ([`Entry::clone`] adds one, dropping one takes it away).
+    refs: AtomicU32,
+    /// How many of the bytes after the header are the key (0 until the entry is stored: the
+    /// store's index then needs no key of its own).
     key_len: u32,
     /// The slot of a [`Value::Slot`] value (unused for a text value).
     slot: u32,
     /// Whether the value is a slot rather than the text after the key.
     is_slot: bool,
+    /// How many bytes of text follow the key.
+    text_len: usize,
     /// When the entry was written, in ms since the epoch.
-    pub created_at: u64,
+    created_at: u64,
     /// When the entry turns stale, in ms since the epoch; [`NEVER`] never. Atomic so that
     /// `expire` can turn a shared entry stale in place, without replacing it.
     logical_expires_at: AtomicU64,
     /// When the entry is dropped, in ms since the epoch; [`NEVER`] never.
     physical_expires_at: u64,
-    /// The entry's tags; `None` for none (a thin pointer: most entries have none).
-    tags: Option<Box<Box<[Box<str>]>>>,
     /// From when a hit should start an eager refresh, in ms since the epoch; [`NEVER`] for
     /// no eager refresh, or once a caller has claimed it (see [`Entry::claim_refresh`]).
     refresh_at: AtomicU64,
+    /// The entry's tags; `None` for none (a thin pointer: most entries have none).
+    tags: Option<Box<Box<[Box<str>]>>>,
 }
+
+/// Past this many handles to one entry the process aborts rather than risk the count
+/// wrapping (as `Arc` does; no store comes near: an entry has a handle in the index, one in
+/// the policy, and one per reader holding it).
+const MAX_REFS: u32 = u32::MAX / 2;
+
+// Safety: an entry's header is only changed through atomics, its bytes never after it is
+// built, and its tags are plain owned data: sharing a handle across threads is as safe as
+// sharing an `Arc` of the same fields.
+unsafe impl Send for Entry {}
+unsafe impl Sync for Entry {}
 
 /// The logical expiry of an entry that never turns stale.
 pub const NEVER: u64 = u64::MAX;
 
 /// The L1 store's policy files an entry under the key the entry was stored under.
-impl crate::policy::Keyed for Arc<Entry> {
+impl crate::policy::Keyed for Entry {
     fn key(&self) -> &str {
         Entry::key(self)
+    }
+}
+
+impl Clone for Entry {
+    /// Another handle to the same entry.
+    #[inline]
+    fn clone(&self) -> Self {
+        if self.header().refs.fetch_add(1, Relaxed) > MAX_REFS {
+            std::process::abort();
+        }
+        Entry { ptr: self.ptr }
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        // Release, then Acquire by the last handle: every use of the entry through another
+        // handle happens before it is freed (the same protocol as `Arc`).
+        if self.header().refs.fetch_sub(1, Release) != 1 {
+            return;
+        }
+        fence(Acquire);
+        let layout = Entry::layout(self.header().key_len as usize + self.header().text_len);
+        // Safety: this was the last handle, so nothing else reads the allocation; it was
+        // made by `Entry::build` with this layout, and its tags field is initialised.
+        unsafe {
+            std::ptr::drop_in_place(std::ptr::addr_of_mut!((*self.ptr.as_ptr()).tags));
+            dealloc(self.ptr.as_ptr().cast(), layout);
+        }
+    }
+}
+
+impl AsRef<Entry> for Entry {
+    fn as_ref(&self) -> &Entry {
+        self
+    }
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("key", &self.key())
+            .field("value", &self.value())
+            .field("created_at", &self.created_at())
+            .field("logical_expires_at", &self.logical_expires_at())
+            .field("physical_expires_at", &self.physical_expires_at())
+            .field("refresh_at", &self.refresh_at())
+            .field("tags", &self.tags())
+            .finish()
     }
 }
 
@@ -115,23 +189,90 @@ impl Entry {
         tags: Vec<String>,
     ) -> Self {
         let logical = ttl_ms.map(|ttl| now.saturating_add(ttl));
-        let (bytes, slot, is_slot) = match value {
-            Value::Text(text) => (text, 0, false),
-            Value::Slot(slot) => (Box::default(), slot, true),
-        };
         let tags: Box<[Box<str>]> = tags.into_iter().map(String::into_boxed_str).collect();
-        Entry {
-            bytes,
+        let (text, slot, is_slot) = match &value {
+            Value::Text(text) => (&**text, 0, false),
+            Value::Slot(slot) => ("", *slot, true),
+        };
+        let header = Header {
+            refs: AtomicU32::new(1),
             key_len: 0,
             slot,
             is_slot,
+            text_len: text.len(),
             created_at: now,
             logical_expires_at: AtomicU64::new(logical.unwrap_or(NEVER)),
             // A deadline past u64::MAX - 1 is as good as never.
             physical_expires_at: logical.map_or(NEVER, |at| at.saturating_add(grace_ms)),
-            tags: (!tags.is_empty()).then(|| Box::new(tags)),
             refresh_at: AtomicU64::new(NEVER),
+            tags: (!tags.is_empty()).then(|| Box::new(tags)),
+        };
+        Entry::build(header, "", text)
+    }
+
+    /// The layout of an entry whose key and text take `len` bytes together.
+    fn layout(len: usize) -> Layout {
+        let size = size_of::<Header>()
+            .checked_add(len)
+            .expect("an entry smaller than the address space");
+        // Cannot fail: the header's alignment is a power of two and `size` fits in an isize
+        // whenever the bytes it counts were in memory (their strings' lengths are isizes).
+        Layout::from_size_align(size, align_of::<Header>()).expect("an entry's layout")
+    }
+
+    /// One allocation holding `header`, then `key`, then `text` (the header's `key_len` and
+    /// `text_len` must be their lengths).
+    fn build(header: Header, key: &str, text: &str) -> Self {
+        debug_assert_eq!(
+            (header.key_len as usize, header.text_len),
+            (key.len(), text.len())
+        );
+        let layout = Entry::layout(key.len() + text.len());
+        // Safety: the layout is not zero-sized (the header is not); the header is written
+        // and then the bytes, within the `size_of::<Header>() + len` bytes allocated.
+        unsafe {
+            let raw = alloc(layout);
+            let Some(ptr) = NonNull::new(raw.cast::<Header>()) else {
+                handle_alloc_error(layout)
+            };
+            ptr.as_ptr().write(header);
+            let bytes = raw.add(size_of::<Header>());
+            std::ptr::copy_nonoverlapping(key.as_ptr(), bytes, key.len());
+            std::ptr::copy_nonoverlapping(text.as_ptr(), bytes.add(key.len()), text.len());
+            Entry { ptr }
         }
+    }
+
+    #[inline]
+    fn header(&self) -> &Header {
+        // Safety: a handle keeps its allocation alive, and the header is initialised.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// The key's bytes, then the text's.
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        let header = self.header();
+        // Safety: `build` wrote `key_len + text_len` bytes right after the header, and they
+        // never change.
+        unsafe {
+            std::slice::from_raw_parts(
+                self.ptr.as_ptr().cast::<u8>().add(size_of::<Header>()),
+                header.key_len as usize + header.text_len,
+            )
+        }
+    }
+
+    /// Whether `a` and `b` are handles to the same entry.
+    #[inline]
+    pub fn ptr_eq(a: &Entry, b: &Entry) -> bool {
+        a.ptr == b.ptr
+    }
+
+    /// When the entry was written, in ms since the epoch.
+    #[inline]
+    pub fn created_at(&self) -> u64 {
+        self.header().created_at
     }
 
     /// This entry, due for an eager refresh `in_ms` after its creation (a fraction of its
@@ -146,8 +287,8 @@ impl Entry {
     /// ```
     pub fn refreshed_after(self, in_ms: u64) -> Self {
         if self.logical_expires_at().is_some() {
-            self.refresh_at
-                .store(self.created_at.saturating_add(in_ms), Relaxed);
+            let at = self.created_at().saturating_add(in_ms);
+            self.header().refresh_at.store(at, Relaxed);
         }
         self
     }
@@ -157,31 +298,32 @@ impl Entry {
     /// readers cannot both win); false when the entry has none, or it was claimed already.
     #[inline]
     pub fn claim_refresh(&self, now: u64) -> bool {
+        let refresh_at = &self.header().refresh_at;
         // NEVER is past any clock reading: an entry without eager refresh costs one load.
-        now >= self.refresh_at.load(Relaxed) && self.refresh_at.swap(NEVER, Relaxed) != NEVER
+        now >= refresh_at.load(Relaxed) && refresh_at.swap(NEVER, Relaxed) != NEVER
     }
 
     /// When the entry is due for an eager refresh, in ms since the epoch; `None` when it has
     /// none or it was claimed.
     pub fn refresh_at(&self) -> Option<u64> {
-        Some(self.refresh_at.load(Relaxed)).filter(|&at| at != NEVER)
+        Some(self.header().refresh_at.load(Relaxed)).filter(|&at| at != NEVER)
     }
 
     /// Whether the entry is still fresh (logically unexpired) at `now`.
     #[inline]
     pub fn is_fresh(&self, now: u64) -> bool {
-        now < self.logical_expires_at.load(Relaxed)
+        now < self.header().logical_expires_at.load(Relaxed)
     }
 
     /// Whether the entry still exists (physically unexpired) at `now`.
     #[inline]
     pub fn is_alive(&self, now: u64) -> bool {
-        now < self.physical_expires_at
+        now < self.header().physical_expires_at
     }
 
     /// When the entry is dropped, in ms since the epoch; `None` never.
     pub fn physical_expires_at(&self) -> Option<u64> {
-        Some(self.physical_expires_at).filter(|&at| at != NEVER)
+        Some(self.header().physical_expires_at).filter(|&at| at != NEVER)
     }
 
     /// The value.
@@ -193,47 +335,72 @@ impl Entry {
     /// ```
     #[inline]
     pub fn value(&self) -> ValueRef<'_> {
-        if self.is_slot {
-            ValueRef::Slot(self.slot)
+        let header = self.header();
+        if header.is_slot {
+            ValueRef::Slot(header.slot)
         } else {
-            ValueRef::Text(&self.bytes[self.key_len as usize..])
+            // Safety: the bytes after the key were copied from one `&str`.
+            ValueRef::Text(unsafe {
+                std::str::from_utf8_unchecked(&self.bytes()[header.key_len as usize..])
+            })
         }
     }
 
     /// The slot of a slot value; `None` for a text value.
     #[inline]
     pub fn slot(&self) -> Option<u32> {
-        self.is_slot.then_some(self.slot)
+        let header = self.header();
+        header.is_slot.then_some(header.slot)
     }
 
     /// The entry's tags.
     pub fn tags(&self) -> &[Box<str>] {
-        self.tags.as_deref().map_or(&[], |tags| tags)
+        self.header().tags.as_deref().map_or(&[], |tags| tags)
     }
 
     /// The key the entry is stored under; empty until an L1 store holds it.
     #[inline]
     pub fn key(&self) -> &str {
-        &self.bytes[..self.key_len as usize]
+        let key_len = self.header().key_len as usize;
+        // Safety: the first `key_len` bytes were copied from one `&str`.
+        unsafe { std::str::from_utf8_unchecked(&self.bytes()[..key_len]) }
     }
 
-    /// This entry, filed under `key` (what the L1 store does when it stores it): the key
-    /// and a text value are copied into one allocation. `None` for a key longer than
-    /// `u32::MAX` bytes (no JavaScript string is).
-    pub(crate) fn filed_under(mut self, key: &str) -> Option<Self> {
+    /// This entry, filed under `key` (what the L1 store does when it stores it): a new
+    /// allocation holding the key before the value, with the same lifetimes and tags (moved
+    /// when this is the entry's only handle). `None` for a key longer than `u32::MAX` bytes
+    /// (no JavaScript string is).
+    pub(crate) fn filed_under(self, key: &str) -> Option<Self> {
         let key_len = u32::try_from(key.len()).ok()?;
-        let value = &self.bytes[self.key_len as usize..];
-        let mut bytes = String::with_capacity(key.len() + value.len());
-        bytes.push_str(key);
-        bytes.push_str(value);
-        self.bytes = bytes.into_boxed_str();
-        self.key_len = key_len;
-        Some(self)
+        let old = self.header();
+        let tags = if old.refs.load(Acquire) == 1 {
+            // Safety: this is the only handle (and it is owned here), so nothing else reads
+            // the field; `None` is left in its place for the old allocation's drop.
+            unsafe { std::ptr::addr_of_mut!((*self.ptr.as_ptr()).tags).replace(None) }
+        } else {
+            old.tags.clone()
+        };
+        let header = Header {
+            refs: AtomicU32::new(1),
+            key_len,
+            slot: old.slot,
+            is_slot: old.is_slot,
+            text_len: old.text_len,
+            created_at: old.created_at,
+            logical_expires_at: AtomicU64::new(old.logical_expires_at.load(Relaxed)),
+            physical_expires_at: old.physical_expires_at,
+            refresh_at: AtomicU64::new(old.refresh_at.load(Relaxed)),
+            tags,
+        };
+        let text = &self.bytes()[old.key_len as usize..];
+        // Safety: the bytes after the key were copied from one `&str`.
+        let text = unsafe { std::str::from_utf8_unchecked(text) };
+        Some(Entry::build(header, key, text))
     }
 
     /// When the entry turns stale, in ms since the epoch; `None` never.
     pub fn logical_expires_at(&self) -> Option<u64> {
-        Some(self.logical_expires_at.load(Relaxed)).filter(|&at| at != NEVER)
+        Some(self.header().logical_expires_at.load(Relaxed)).filter(|&at| at != NEVER)
     }
 
     /// Turns the entry stale at `now` (if it was not already), keeping its physical expiry
@@ -247,7 +414,7 @@ impl Entry {
     /// assert!(!e.is_fresh(2_000));
     /// ```
     pub fn expire(&self, now: u64) {
-        self.logical_expires_at.fetch_min(now, Relaxed);
+        self.header().logical_expires_at.fetch_min(now, Relaxed);
     }
 
     /// The bytes the entry weighs under `key`: key, value and tags.
@@ -264,12 +431,12 @@ impl Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-
     #[test]
-    fn an_entry_is_small_and_files_its_key_beside_its_value() {
-        // With the Arc's two counts, 88 bytes: a 96-byte allocation.
-        assert_eq!(std::mem::size_of::<Entry>(), 72);
+    fn an_entry_is_one_allocation_behind_a_thin_pointer() {
+        assert_eq!(std::mem::size_of::<Entry>(), 8);
+        assert_eq!(std::mem::size_of::<Option<Entry>>(), 8);
+        // The header, then the bytes: a ~100-byte key and value take a 176-byte chunk.
+        assert_eq!(std::mem::size_of::<Header>(), 64);
         let entry = Entry::new(Value::text("{}"), 0, None, 0, vec!["t".into()])
             .filed_under("users:1")
             .unwrap();
@@ -286,15 +453,51 @@ mod tests {
             ("k", ValueRef::Slot(3), Some(3))
         );
         assert!(slot.tags().is_empty());
+        let empty = Entry::new(Value::text(""), 0, None, 0, vec![]);
+        assert_eq!((empty.key(), empty.value()), ("", ValueRef::Text("")));
+    }
+
+    #[test]
+    fn filing_a_shared_entry_leaves_the_other_handle_whole() {
+        let unfiled = Entry::new(
+            Value::text("v"),
+            5,
+            Some(10),
+            3,
+            vec!["a".into(), "b".into()],
+        )
+        .refreshed_after(7);
+        let other = unfiled.clone();
+        let filed = unfiled.filed_under("key").unwrap();
+        for (entry, key) in [(&other, ""), (&filed, "key")] {
+            assert_eq!(entry.key(), key);
+            assert_eq!(entry.value(), ValueRef::Text("v"));
+            assert_eq!(entry.tags(), [Box::from("a"), Box::from("b")]);
+            assert_eq!(
+                (
+                    entry.created_at(),
+                    entry.logical_expires_at(),
+                    entry.physical_expires_at()
+                ),
+                (5, Some(15), Some(18))
+            );
+            assert_eq!(entry.refresh_at(), Some(12));
+        }
+        assert!(!Entry::ptr_eq(&other, &filed));
+        // A change through one handle is seen through its clones, not through the filed copy.
+        let share = other.clone();
+        share.expire(6);
+        assert_eq!(other.logical_expires_at(), Some(6));
+        assert_eq!(filed.logical_expires_at(), Some(15));
+        assert!(Entry::ptr_eq(&other, &share));
     }
 
     #[test]
     fn concurrent_readers_past_the_threshold_claim_one_refresh() {
-        let entry =
-            Arc::new(Entry::new(Value::text("v"), 0, Some(100), 0, vec![]).refreshed_after(80));
+        let entry = Entry::new(Value::text("v"), 0, Some(100), 0, vec![]).refreshed_after(80);
         let winners: usize = (0..8)
             .map(|_| {
-                let entry = Arc::clone(&entry);
+                let entry = entry.clone();
                 std::thread::spawn(move || (0..1_000).filter(|_| entry.claim_refresh(90)).count())
             })
             .collect::<Vec<_>>()

@@ -19,7 +19,7 @@ use crate::hashing::KeyHasher;
 #[derive(Default)]
 pub(crate) struct Index {
     /// The entries, each found by the key it carries ([`Entry::key`]).
-    map: HashTable<Arc<Entry>>,
+    map: HashTable<Entry>,
     hasher: KeyHasher,
     bytes: u64,
     by_tag: HashMap<Box<str>, HashSet<Arc<str>, KeyHasher>, KeyHasher>,
@@ -69,20 +69,20 @@ impl Index {
 
     /// The entry under `key`, whose [`Self::hash`] is `hash`.
     #[inline]
-    pub(crate) fn get_hashed(&self, key: &str, hash: u64) -> Option<&Arc<Entry>> {
+    pub(crate) fn get_hashed(&self, key: &str, hash: u64) -> Option<&Entry> {
         self.map.find(hash, |held| held.key() == key)
     }
 
     #[inline]
-    pub(crate) fn get(&self, key: &str) -> Option<&Arc<Entry>> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Entry> {
         self.get_hashed(key, self.hash(key))
     }
 
-    pub(crate) fn insert(&mut self, entry: Arc<Entry>) {
+    pub(crate) fn insert(&mut self, entry: Entry) {
         let key_bytes = entry.key().len() as u64;
         let added = key_bytes + entry.weight_without_key();
         let tagged = !entry.tags().is_empty();
-        let new = tagged.then(|| Arc::clone(&entry));
+        let new = tagged.then(|| entry.clone());
         let hasher = &self.hasher;
         let hash = hasher.hash_one(entry.key());
         let old = match self.map.entry(
@@ -108,7 +108,7 @@ impl Index {
         self.bytes += added;
     }
 
-    pub(crate) fn remove(&mut self, key: &str) -> Option<Arc<Entry>> {
+    pub(crate) fn remove(&mut self, key: &str) -> Option<Entry> {
         let found = self
             .map
             .find_entry(self.hasher.hash_one(key), |held| held.key() == key);
@@ -122,8 +122,8 @@ impl Index {
 
     /// Removes `key` only if it still holds `entry` (and not a newer entry); tells whether
     /// it did.
-    pub(crate) fn remove_if_same(&mut self, key: &str, entry: &Arc<Entry>) -> bool {
-        let same = self.get(key).is_some_and(|held| Arc::ptr_eq(held, entry));
+    pub(crate) fn remove_if_same(&mut self, key: &str, entry: &Entry) -> bool {
+        let same = self.get(key).is_some_and(|held| Entry::ptr_eq(held, entry));
         if same {
             self.remove(key);
         }

@@ -105,7 +105,7 @@ impl Namespace {
     }
 
     /// See [`L1Store::peek`].
-    pub fn peek(&self, key: &str, now: u64) -> Option<Arc<Entry>> {
+    pub fn peek(&self, key: &str, now: u64) -> Option<Entry> {
         self.with_key(key, |k| self.store.peek(k, now))
     }
 

@@ -46,9 +46,9 @@ pub enum Lookup {
     /// Nothing, or an entry past its physical expiry.
     Miss,
     /// An entry within its ttl.
-    Fresh(Arc<Entry>),
+    Fresh(Entry),
     /// An entry past its ttl but within its grace period.
-    Stale(Arc<Entry>),
+    Stale(Entry),
 }
 
 /// What a lookup found, borrowed from the store for the time of [`L1Store::get_with`].
@@ -57,9 +57,9 @@ pub enum Found<'a> {
     /// Nothing, or an entry past its physical expiry.
     Miss,
     /// An entry within its ttl.
-    Fresh(&'a Arc<Entry>),
+    Fresh(&'a Entry),
     /// An entry past its ttl but within its grace period.
-    Stale(&'a Arc<Entry>),
+    Stale(&'a Entry),
 }
 
 impl Found<'_> {
@@ -67,8 +67,8 @@ impl Found<'_> {
     pub fn to_lookup(self) -> Lookup {
         match self {
             Found::Miss => Lookup::Miss,
-            Found::Fresh(entry) => Lookup::Fresh(Arc::clone(entry)),
-            Found::Stale(entry) => Lookup::Stale(Arc::clone(entry)),
+            Found::Fresh(entry) => Lookup::Fresh(entry.clone()),
+            Found::Stale(entry) => Lookup::Stale(entry.clone()),
         }
     }
 }
@@ -97,7 +97,7 @@ impl Weigher {
 /// What the store's caller and its replay thread share.
 struct Shared {
     index: RwLock<Index>,
-    policy: Mutex<WTinyLfu<Arc<Entry>>>,
+    policy: Mutex<WTinyLfu<Entry>>,
     counters: L1Counters,
     slots: Mutex<SlotLedger>,
     evictions: Mutex<EvictionLog>,
@@ -107,7 +107,7 @@ struct Shared {
 impl Shared {
     /// Applies what left the policy to the index, the counters, the eviction log and the
     /// freed slots. The caller holds both locks.
-    fn settle(&self, index: &mut Index, policy: &mut WTinyLfu<Arc<Entry>>) {
+    fn settle(&self, index: &mut Index, policy: &mut WTinyLfu<Entry>) {
         let mut log = None;
         let mut freed = None;
         for Removed { value, cause } in policy.take_removed() {
@@ -287,7 +287,7 @@ impl L1Store {
     }
 
     /// The entry under `key` if it is still alive at `now`, without counting a lookup.
-    pub fn peek(&self, key: &str, now: u64) -> Option<Arc<Entry>> {
+    pub fn peek(&self, key: &str, now: u64) -> Option<Entry> {
         self.shared
             .index
             .read()
@@ -315,7 +315,7 @@ impl L1Store {
         }
         L1Counters::bump(&self.shared.counters.writes);
         let weight = self.weigher.weigh(key, &entry);
-        let (now, expires_at) = (entry.created_at, entry.physical_expires_at());
+        let (now, expires_at) = (entry.created_at(), entry.physical_expires_at());
         let slot = entry.slot();
         let Some(entry) = entry.filed_under(key) else {
             if let Some(slot) = slot {
@@ -324,12 +324,11 @@ impl L1Store {
             let (size, limit) = (key.len() as u64, u64::from(u32::MAX));
             return Err(CoreError::EntryTooLarge { size, limit });
         };
-        let entry = Arc::new(entry);
         let mut index = self.shared.index.write();
         if let Some(slot) = slot {
             self.shared.slots.lock().file(slot, index.hash(key));
         }
-        index.insert(Arc::clone(&entry));
+        index.insert(entry.clone());
         let mut policy = self.shared.policy.lock();
         // The policy hears of the reads not yet replayed before this write, so that it
         // sees requests in the order they came (what it decides depends on it: a hit
@@ -376,7 +375,7 @@ impl L1Store {
     }
 
     /// Turns the entry under `key` stale at `now`, if alive; returns it.
-    fn expire_entry(&self, key: &str, now: u64) -> Option<Arc<Entry>> {
+    fn expire_entry(&self, key: &str, now: u64) -> Option<Entry> {
         let entry = self.peek(key, now)?;
         entry.expire(now);
         Some(entry)

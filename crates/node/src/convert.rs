@@ -1,7 +1,6 @@
 //! Conversions at the boundary, shared by every binding class.
 
 use std::mem::MaybeUninit;
-use std::sync::Arc;
 
 use napi::bindgen_prelude::{FromNapiValue, Null, ToNapiValue, TypeName, ValidateNapiValue};
 use napi::{sys, Error, Result, Status, ValueType};
@@ -125,7 +124,7 @@ impl TypeName for Key {
 impl ValidateNapiValue for Key {}
 
 /// A value crossing to JavaScript: a serialized text or a slot number.
-pub struct ValueOut(pub Arc<Entry>);
+pub struct ValueOut(pub Entry);
 
 impl ToNapiValue for ValueOut {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
@@ -149,7 +148,7 @@ pub unsafe fn value_to_js(env: sys::napi_env, value: ValueRef<'_>) -> Result<sys
 /// then asks for it in full), `undefined` when there is nothing, and `false` for a fresh
 /// entry whose eager refresh this lookup claimed (the facade asks for it in full and starts
 /// the refresh).
-pub enum HitOut<E: AsRef<Entry> = Arc<Entry>> {
+pub enum HitOut<E: AsRef<Entry> = Entry> {
     /// A fresh entry: its value.
     Fresh(E),
     /// Only a stale entry.
@@ -161,7 +160,7 @@ pub enum HitOut<E: AsRef<Entry> = Arc<Entry>> {
 }
 
 impl<E: AsRef<Entry>> HitOut<E> {
-    /// The same outcome with the entry held another way (`map(Arc::clone)`: a share).
+    /// The same outcome with the entry held another way (`map(Entry::clone)`: another handle).
     pub fn map<F: AsRef<Entry>>(self, f: impl FnOnce(E) -> F) -> HitOut<F> {
         match self {
             HitOut::Fresh(entry) => HitOut::Fresh(f(entry)),

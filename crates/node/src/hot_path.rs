@@ -10,7 +10,6 @@
 use napi::bindgen_prelude::{Object, ToNapiValue};
 use napi::{sys, Error, JsValue, Result, Status};
 use napi_derive::napi;
-use std::sync::Arc;
 
 use rustocache_core::clock::now_ms;
 use rustocache_core::entry::Entry;
@@ -34,7 +33,7 @@ use crate::handle::{namespace_of, L1Ref};
     ts_return_type = "string | number | null | undefined"
 )]
 pub fn l1_get_declared(store: L1Ref, key: Key) -> HitOut {
-    store.get_with(key.as_str(), now_ms(), |found| hit(found).map(Arc::clone))
+    store.get_with(key.as_str(), now_ms(), |found| hit(found).map(Entry::clone))
 }
 
 /// The hot path of `getOrSet`'s hits: as `l1Get`, except that for a fresh entry past its
@@ -51,13 +50,13 @@ pub fn l1_get_declared(store: L1Ref, key: Key) -> HitOut {
 pub fn l1_get_or_claim_refresh_declared(store: L1Ref, key: Key) -> HitOut {
     let now = now_ms();
     store.get_with(key.as_str(), now, |found| {
-        hit_claiming(found, now).map(Arc::clone)
+        hit_claiming(found, now).map(Entry::clone)
     })
 }
 
 /// What `l1Get` answers for what the store found.
 #[inline]
-fn hit(found: Found<'_>) -> HitOut<&Arc<Entry>> {
+fn hit(found: Found<'_>) -> HitOut<&Entry> {
     match found {
         Found::Fresh(entry) => HitOut::Fresh(entry),
         Found::Stale(_) => HitOut::Stale,
@@ -67,7 +66,7 @@ fn hit(found: Found<'_>) -> HitOut<&Arc<Entry>> {
 
 /// What `l1GetOrClaimRefresh` answers for what the store found at `now`.
 #[inline]
-fn hit_claiming(found: Found<'_>, now: u64) -> HitOut<&Arc<Entry>> {
+fn hit_claiming(found: Found<'_>, now: u64) -> HitOut<&Entry> {
     match found {
         Found::Fresh(entry) if entry.claim_refresh(now) => HitOut::RefreshDue,
         found => hit(found),

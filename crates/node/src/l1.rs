@@ -98,7 +98,7 @@ pub fn l1_namespace(store: L1Ref, name: String) -> L1Handle {
 pub fn l1_peek(store: L1Ref, key: Key) -> Option<EntrySnapshot> {
     let now = now_ms();
     store.peek(key.as_str(), now).map(|entry| EntrySnapshot {
-        created_at: entry.created_at as f64,
+        created_at: entry.created_at() as f64,
         logical_expires_at: entry.logical_expires_at().map(|at| at as f64),
         physical_expires_at: entry.physical_expires_at().map(|at| at as f64),
         fresh: entry.is_fresh(now),
