@@ -40,17 +40,19 @@ it(`${LOAD_SECONDS} s of 1,000 concurrent getOrSet over 10k keys: RSS flat after
   const { counts } = await node.call('stopLoad')
   const stats = await node.stats()
 
-  // Medians, not single samples: one sample swings by several % either way as the
-  // allocator's per-thread arenas grow and shrink (seen: 110 to 128 MB within seconds), so
-  // the highest of the ten measured seconds beats the highest of five warm-up seconds two
-  // times in three with no leak at all, and a median of five samples still moved 5 % with
-  // no trend (a full local run at 38d05b3: 112.1 against 117.8 MB). The baseline is the
-  // median of the warm-up after its first second, the end the median of every measured
-  // second: a leak of r MB/s moves the second by about r × the warm-up's length.
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]
-  const warm = median(samples.slice(1, WARM_UP_SECONDS))
+  // Lower quartiles, not single samples or medians: from one second to the next the RSS
+  // swings by several % as the allocator's per-thread arenas grow and shrink (seen: 110 to
+  // 128 MB within seconds), often alternating between two levels ~8 MB apart. The highest
+  // measured second beats the highest warm-up second two times in three with no leak at
+  // all, and a median of such two-level samples jumps between the levels when one sample
+  // changes sides (a full-suite run failed at 7.3 % so, with no trend). The lower quartile
+  // follows what the process keeps; a leak of r MB/s still raises it by about r × the
+  // ~10 s between the two windows. Baseline: the warm-up after its first second; end: every
+  // measured second.
+  const lowerQuartile = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 2]
+  const warm = lowerQuartile(samples.slice(1, WARM_UP_SECONDS))
   const after = samples.slice(WARM_UP_SECONDS)
-  const end = median(after)
+  const end = lowerQuartile(after)
   const peak = Math.max(...after)
   const last = after[after.length - 1]
   const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10
@@ -75,7 +77,7 @@ it(`${LOAD_SECONDS} s of 1,000 concurrent getOrSet over 10k keys: RSS flat after
   expect(counts.before.ops).toBeGreaterThan(10_000)
   expect(stats.factory.runs).toBeGreaterThan(0)
   expect(stats.process).toMatchObject({ unhandledRejections: 0, uncaughtExceptions: 0 })
-  // Flat after warm-up: the end's median within 5 % of the warmed-up median.
+  // Flat after warm-up: the end's lower quartile within 5 % of the warmed-up one.
   expect(end).toBeLessThanOrEqual(warm * 1.05)
   expect(await node.exitAfter('disconnectAll', 10_000)).toBe(0)
 })
