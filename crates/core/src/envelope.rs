@@ -1,9 +1,9 @@
 //! The versioned binary envelope entries cross the wire in (to Redis, between processes).
 //!
-//! Layout: two magic bytes `RC`, one version byte, then the body encoded by [`crate::codec`]:
-//! creation time, logical and physical expiry (`None`: never), tags and the value bytes.
-//! The physical expiry is also the Redis key's TTL; carrying it in the envelope lets a
-//! reader learn an entry's whole lifetime from one GET.
+//! Layout: two magic bytes `RC`, one version byte, then the body encoded by the crate's one
+//! bincode module (`codec`): creation time, logical and physical expiry (`None`: never),
+//! tags and the value bytes. The physical expiry is also the Redis key's TTL; carrying it in
+//! the envelope lets a reader learn an entry's whole lifetime from one GET.
 //!
 //! Anything that does not decode — foreign data under our key, a truncated write, a future
 //! version — is an [`EnvelopeError`], which callers turn into a reported miss, never a

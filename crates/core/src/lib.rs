@@ -30,6 +30,9 @@
 //! assert!(matches!(store.get("users:1", now), Lookup::Fresh(_)));
 //! ```
 
+// Every public item says what it is for (CI also builds the docs with warnings as errors).
+#![deny(missing_docs)]
+
 pub mod bentocache_wire;
 pub mod bus;
 pub mod clock;

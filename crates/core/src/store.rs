@@ -5,8 +5,9 @@
 //! - the **index**, a plain hash map behind a read-write lock, answers every lookup
 //!   (tens of nanoseconds);
 //! - the **policy**, a [`WTinyLfu`], decides what to evict (W-TinyLFU, bounded by count or
-//!   by bytes) and when entries physically expire. It learns about reads in batches, from
-//!   a [`ReadBuffer`], off the reader's thread, as Caffeine does; about writes at once.
+//!   by bytes) and when entries physically expire. It learns about reads in batches, from a
+//!   read buffer (`read_buffer.rs`), off the reader's thread, as Caffeine does; about
+//!   writes at once.
 //!
 //! Every change to the entries is made to both under the index's write lock, with the
 //! policy's lock taken inside it, so an entry the policy evicts or expires leaves the index

@@ -1,8 +1,8 @@
 //! The versioned binary frame bus messages travel in.
 //!
 //! Layout, as [`crate::envelope`] lays out entries: two magic bytes `RB`, one version byte,
-//! then the body encoded by [`crate::codec`]: sender, sequence number, kind, when it
-//! happened, store name, namespace and keys (tags, for the tag kinds).
+//! then the body encoded by the crate's one bincode module (`codec`): sender, sequence
+//! number, kind, when it happened, store name, namespace and keys (tags, for the tag kinds).
 //!
 //! Whatever arrives on the channel is untrusted: another program may publish there, a
 //! newer RustoCache may speak a later version. Anything that is not a frame this build
