@@ -21,13 +21,15 @@ pub(crate) enum Region {
     Protected,
 }
 
-/// One entry of the policy: 48 bytes besides what the value points to (its key is the
+/// One entry of the policy: 40 bytes besides what the value points to (its key is the
 /// value's, see [`super::Keyed`]).
 pub(crate) struct Node<V> {
     /// The key's hash, as the policy's map and sketch file it.
     pub(crate) hash: u64,
     pub(crate) value: V,
-    pub(crate) weight: u64,
+    /// The entry's weight; a weight past `u32::MAX` counts as `u32::MAX` (4 bytes rather
+    /// than 8 keep the node at 40; no JavaScript string weighs 4 GiB).
+    weight: u32,
     /// When the entry expires, in the caller's clock (ms); [`NO_DEADLINE`] never.
     deadline: u64,
     pub(crate) region: Region,
@@ -43,13 +45,24 @@ impl<V> Node<V> {
         Node {
             hash,
             value,
-            weight,
+            weight: saturate(weight),
             deadline: expires_at.unwrap_or(NO_DEADLINE),
             region: Region::Window,
             from_main: false,
             prev: NIL,
             next: NIL,
         }
+    }
+
+    /// The entry's weight (see the field).
+    #[inline]
+    pub(crate) fn weight(&self) -> u64 {
+        u64::from(self.weight)
+    }
+
+    /// Sets the entry's weight; returns the weight it had.
+    pub(crate) fn set_weight(&mut self, weight: u64) -> u64 {
+        u64::from(std::mem::replace(&mut self.weight, saturate(weight)))
     }
 
     /// When the entry expires, in the caller's clock (ms); `None` never.
@@ -61,6 +74,11 @@ impl<V> Node<V> {
     pub(crate) fn set_expires_at(&mut self, expires_at: Option<u64>) {
         self.deadline = expires_at.unwrap_or(NO_DEADLINE);
     }
+}
+
+/// A weight as a node keeps it.
+fn saturate(weight: u64) -> u32 {
+    u32::try_from(weight).unwrap_or(u32::MAX)
 }
 
 /// The slots entries live in.
@@ -166,7 +184,7 @@ impl Deque {
         let node = arena.get_mut(slot);
         node.prev = tail;
         node.next = NIL;
-        self.weight += node.weight;
+        self.weight += node.weight();
         if tail == NIL {
             self.head = slot;
         } else {
@@ -181,7 +199,7 @@ impl Deque {
         let (prev, next) = (node.prev, node.next);
         node.prev = NIL;
         node.next = NIL;
-        self.weight -= node.weight;
+        self.weight -= node.weight();
         if prev == NIL {
             self.head = next;
         } else {
@@ -242,5 +260,19 @@ mod tests {
         assert_eq!(node.expires_at(), None);
         // A freed slot is reused.
         assert_eq!(arena.insert(Node::new(0, 9, 1, None)), slots[2]);
+    }
+
+    #[test]
+    fn a_node_is_40_bytes_and_a_huge_weight_saturates() {
+        assert_eq!(std::mem::size_of::<Option<Node<crate::entry::Entry>>>(), 40);
+        let mut arena = Arena::default();
+        let mut deque = Deque::default();
+        let slot = arena.insert(Node::new(0, (), 1 << 40, None));
+        deque.push_back(&mut arena, slot);
+        assert_eq!(deque.weight, u64::from(u32::MAX));
+        deque.unlink(&mut arena, slot);
+        assert_eq!(deque.weight, 0);
+        assert_eq!(arena.get_mut(slot).set_weight(7), u64::from(u32::MAX));
+        assert_eq!(arena.get(slot).weight(), 7);
     }
 }

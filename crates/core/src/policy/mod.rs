@@ -291,7 +291,8 @@ impl<V: Keyed> WTinyLfu<V> {
     /// as a use of the key. The previous value under `key`, and whatever is evicted, are
     /// reported by [`Self::take_removed`].
     ///
-    /// An entry heavier than the whole capacity is evicted at once.
+    /// An entry heavier than the whole capacity is evicted at once. A weight past
+    /// `u32::MAX` is held, and counted in [`Self::weighted_size`], as `u32::MAX`.
     pub fn insert(&mut self, value: V, weight: u64, expires_at: Option<u64>) {
         let bounded = self.capacity.is_some();
         let hash = self.hash(value.key());
@@ -337,7 +338,8 @@ impl<V: Keyed> WTinyLfu<V> {
     /// Rewrites the entry in `slot` in place, as a use of it.
     fn update(&mut self, slot: u32, value: V, weight: u64, expires_at: Option<u64>) {
         let node = self.arena.get_mut(slot);
-        let old_weight = std::mem::replace(&mut node.weight, weight);
+        let old_weight = node.set_weight(weight);
+        let weight = node.weight();
         node.set_expires_at(expires_at);
         let old = std::mem::replace(&mut node.value, value);
         let region = node.region;
@@ -626,7 +628,7 @@ impl<V: Keyed> WTinyLfu<V> {
             let Some(slot) = front else {
                 break;
             };
-            let weight = self.arena.get(slot).weight;
+            let weight = self.arena.get(slot).weight();
             if weight > quota {
                 break;
             }

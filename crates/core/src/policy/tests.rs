@@ -59,7 +59,7 @@ fn check_consistency<V: Keyed>(policy: &WTinyLfu<V>) {
     let mut count = 0;
     for node in policy.arena.nodes() {
         count += 1;
-        weights[node.region as usize] += node.weight;
+        weights[node.region as usize] += node.weight();
         assert!(policy.contains(node.value.key()));
         assert_eq!(node.hash, policy.hash(node.value.key()));
     }
