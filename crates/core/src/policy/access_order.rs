@@ -134,9 +134,24 @@ impl<V> Arena<V> {
             .expect("a policy slot written after it was freed")
     }
 
+    /// The node in `slot`, if the slot holds one.
+    #[inline]
+    pub(crate) fn try_get(&self, slot: u32) -> Option<&Node<V>> {
+        self.slots.get(slot as usize)?.as_ref()
+    }
+
     /// Every node, in slot order.
+    #[cfg(test)]
     pub(crate) fn nodes(&self) -> impl Iterator<Item = &Node<V>> {
         self.slots.iter().flatten()
+    }
+
+    /// Every node's slot and deadline, for the nodes with one.
+    pub(crate) fn deadlines(&self) -> impl Iterator<Item = (u64, u32)> + Clone + '_ {
+        self.slots.iter().enumerate().filter_map(|(slot, node)| {
+            let at = node.as_ref()?.expires_at()?;
+            Some((at, slot as u32))
+        })
     }
 
     /// Takes every node out, leaving the arena empty.

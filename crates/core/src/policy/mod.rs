@@ -299,9 +299,6 @@ impl<V: Keyed> WTinyLfu<V> {
         if bounded {
             self.sketch.increment(hash);
         }
-        if let Some(at) = expires_at {
-            self.deadlines.push(at, hash);
-        }
         let slot = match self.slot_of(value.key()) {
             Some(slot) => {
                 self.update(slot, value, weight, expires_at);
@@ -322,16 +319,23 @@ impl<V: Keyed> WTinyLfu<V> {
                 slot
             }
         };
+        if let Some(at) = expires_at {
+            self.push_deadline(at, slot);
+        }
         if self.capacity.is_some_and(|capacity| weight > capacity) {
             self.evict(slot, Cause::Size);
         }
         self.evict_to_capacity();
         if self.deadlines.needs_rebuild(self.map.len()) {
-            let live = self
-                .arena
-                .nodes()
-                .filter_map(|node| Some((node.expires_at()?, node.hash)));
-            self.deadlines.rebuild(live);
+            self.deadlines.rebuild(self.arena.deadlines());
+        }
+    }
+
+    /// Files deadline `at` for the entry in `slot`, rebuilding the heap around a new base
+    /// if it does not fit the current one.
+    fn push_deadline(&mut self, at: u64, slot: u32) {
+        if !self.deadlines.push(at, slot) {
+            self.deadlines.rebuild(self.arena.deadlines());
         }
     }
 
@@ -360,16 +364,23 @@ impl<V: Keyed> WTinyLfu<V> {
 
     /// Removes the entries whose deadline is at or before `now`, as [`Cause::Expired`].
     pub fn expire(&mut self, now: u64) {
-        while let Some(hash) = self.deadlines.pop_due(now) {
-            let due = self.slot_of_hash(hash).filter(|&slot| {
-                self.arena
-                    .get(slot)
-                    .expires_at()
-                    .is_some_and(|at| at <= now)
-            });
-            if let Some(slot) = due {
-                self.evict(slot, Cause::Expired);
+        // Entries whose deadline came out early (held as the latest that fit): pushed
+        // again once every due one is out, so that the loop ends.
+        let mut early = Vec::new();
+        while let Some(due) = self.deadlines.pop_due(now) {
+            let Some(node) = self.arena.try_get(due.slot) else {
+                continue;
+            };
+            match node.expires_at() {
+                Some(at) if at <= now => self.evict(due.slot, Cause::Expired),
+                Some(at) if due.clamped => early.push((at, due.slot)),
+                // A deadline the entry no longer has (or another entry's): the entry's
+                // own is in the heap too.
+                _ => {}
             }
+        }
+        for (at, slot) in early {
+            self.push_deadline(at, slot);
         }
     }
 

@@ -205,6 +205,45 @@ fn entries_expire_at_their_latest_deadline() {
 }
 
 #[test]
+fn deadlines_months_apart_each_expire_on_time() {
+    let day = 86_400_000;
+    let now = 1_700_000_000_000;
+    let mut policy = WTinyLfu::new(Some(10), Some(10));
+    policy.insert((key(1), "minute"), 1, Some(now + 60_000));
+    // 100 days past the first: beyond what the heap's packed deadlines hold from one base.
+    policy.insert((key(2), "hundred days"), 1, Some(now + 100 * day));
+    // Earlier than both by more than the base's margin.
+    policy.insert((key(3), "past"), 1, Some(now - 30 * day));
+    let expired_at = |policy: &mut WTinyLfu<(Arc<str>, &'static str)>, at: u64| {
+        policy.expire(at);
+        policy
+            .take_removed()
+            .map(|r| (r.value.1, r.cause))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(expired_at(&mut policy, now), [("past", Cause::Expired)]);
+    assert_eq!(expired_at(&mut policy, now + 59_999), []);
+    assert_eq!(
+        expired_at(&mut policy, now + 60_000),
+        [("minute", Cause::Expired)]
+    );
+    // The far deadline may come out early, held as the farthest one that fits: it is put
+    // back, not expired, at every step until its time.
+    for days in 1..100 {
+        assert_eq!(expired_at(&mut policy, now + days * day), [], "day {days}");
+        assert!(policy
+            .next_deadline()
+            .is_some_and(|at| at > now + days * day));
+    }
+    assert_eq!(expired_at(&mut policy, now + 100 * day - 1), []);
+    assert_eq!(
+        expired_at(&mut policy, now + 100 * day),
+        [("hundred days", Cause::Expired)]
+    );
+    assert!(policy.is_empty());
+}
+
+#[test]
 fn stale_deadlines_do_not_pile_up() {
     let mut policy = WTinyLfu::new(Some(10), Some(10));
     for i in 0..100_000 {
