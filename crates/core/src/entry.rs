@@ -65,15 +65,16 @@ impl ValueRef<'_> {
 ///
 /// An `Entry` is a shared handle, as an `Arc` would be: cloning it shares the entry (one
 /// reference count), and the entry is freed with its last handle. The store holds millions,
-/// so everything is in one allocation behind a thin pointer: a 64-byte header (the
-/// reference count, the lifetimes, a thin pointer to the tags, the lengths, a slot number),
-/// then the key the entry is filed under and a text value's bytes. No lifetime is an
-/// `Option` (sentinels instead).
+/// so everything is in one allocation behind a thin pointer: a 48-byte header (the
+/// reference count, the lengths or a slot number, the lifetimes), then the key the entry is
+/// filed under, a text value's bytes and, only for an entry with tags, a thin pointer to
+/// them. No lifetime is an `Option` (sentinels instead).
 pub struct Entry {
     ptr: NonNull<Header>,
 }
 
-/// The start of an entry's allocation; the key's and the text's bytes follow it.
+/// The start of an entry's allocation; the key's and the text's bytes follow it, then,
+/// if [`TAGGED`] is set, the tags' pointer (unaligned: the bytes before it have any length).
 #[repr(C)]
 struct Header {
     /// Handles to this entry ([`Entry::clone`] adds one, dropping one takes it away).
@@ -81,12 +82,9 @@ struct Header {
     /// How many of the bytes after the header are the key (0 until the entry is stored: the
     /// store's index then needs no key of its own).
     key_len: u32,
-    /// The slot of a [`Value::Slot`] value (unused for a text value).
-    slot: u32,
-    /// Whether the value is a slot rather than the text after the key.
-    is_slot: bool,
-    /// How many bytes of text follow the key.
-    text_len: usize,
+    /// [`SLOT`] and [`TAGGED`], and below them the text's length in bytes, or the slot of a
+    /// slot value (which has no text).
+    shape: u64,
     /// When the entry was written, in ms since the epoch.
     created_at: u64,
     /// When the entry turns stale, in ms since the epoch; [`NEVER`] never. Atomic so that
@@ -97,8 +95,40 @@ struct Header {
     /// From when a hit should start an eager refresh, in ms since the epoch; [`NEVER`] for
     /// no eager refresh, or once a caller has claimed it (see [`Entry::claim_refresh`]).
     refresh_at: AtomicU64,
-    /// The entry's tags; `None` for none (a thin pointer: most entries have none).
-    tags: Option<Box<Box<[Box<str>]>>>,
+}
+
+/// In [`Header::shape`]: the value is a slot, not text.
+const SLOT: u64 = 1 << 63;
+/// In [`Header::shape`]: a pointer to the tags follows the text.
+const TAGGED: u64 = 1 << 62;
+/// In [`Header::shape`]: the text's length or the slot (no string in memory reaches 2^62
+/// bytes).
+const LENGTH: u64 = TAGGED - 1;
+
+/// An entry's tags, as the pointer after its text points to them.
+type Tags = Box<[Box<str>]>;
+
+impl Header {
+    /// The text's length in bytes (0 for a slot value).
+    #[inline]
+    fn text_len(&self) -> usize {
+        if self.shape & SLOT != 0 {
+            0
+        } else {
+            (self.shape & LENGTH) as usize
+        }
+    }
+
+    /// The bytes after the header: key, text and, for a tagged entry, the tags' pointer.
+    #[inline]
+    fn tail_len(&self) -> usize {
+        let pointer = if self.shape & TAGGED != 0 {
+            size_of::<*mut Tags>()
+        } else {
+            0
+        };
+        self.key_len as usize + self.text_len() + pointer
+    }
 }
 
 /// Past this many handles to one entry the process aborts rather than risk the count
@@ -141,11 +171,13 @@ impl Drop for Entry {
             return;
         }
         fence(Acquire);
-        let layout = Entry::layout(self.header().key_len as usize + self.header().text_len);
+        let layout = Entry::layout(self.header().tail_len());
         // Safety: this was the last handle, so nothing else reads the allocation; it was
-        // made by `Entry::build` with this layout, and its tags field is initialised.
+        // made by `Entry::build` with this layout, and a tags pointer in it is owned by it.
         unsafe {
-            std::ptr::drop_in_place(std::ptr::addr_of_mut!((*self.ptr.as_ptr()).tags));
+            if let Some(tags) = self.tags_pointer() {
+                drop(Box::from_raw(tags));
+            }
             dealloc(self.ptr.as_ptr().cast(), layout);
         }
     }
@@ -189,28 +221,25 @@ impl Entry {
         tags: Vec<String>,
     ) -> Self {
         let logical = ttl_ms.map(|ttl| now.saturating_add(ttl));
-        let tags: Box<[Box<str>]> = tags.into_iter().map(String::into_boxed_str).collect();
-        let (text, slot, is_slot) = match &value {
-            Value::Text(text) => (&**text, 0, false),
-            Value::Slot(slot) => ("", *slot, true),
+        let tags: Tags = tags.into_iter().map(String::into_boxed_str).collect();
+        let (text, shape) = match &value {
+            Value::Text(text) => (&**text, text.len() as u64),
+            Value::Slot(slot) => ("", SLOT | u64::from(*slot)),
         };
         let header = Header {
             refs: AtomicU32::new(1),
             key_len: 0,
-            slot,
-            is_slot,
-            text_len: text.len(),
+            shape,
             created_at: now,
             logical_expires_at: AtomicU64::new(logical.unwrap_or(NEVER)),
             // A deadline past u64::MAX - 1 is as good as never.
             physical_expires_at: logical.map_or(NEVER, |at| at.saturating_add(grace_ms)),
             refresh_at: AtomicU64::new(NEVER),
-            tags: (!tags.is_empty()).then(|| Box::new(tags)),
         };
-        Entry::build(header, "", text)
+        Entry::build(header, "", text, (!tags.is_empty()).then(|| Box::new(tags)))
     }
 
-    /// The layout of an entry whose key and text take `len` bytes together.
+    /// The layout of an entry whose bytes after the header take `len` bytes.
     fn layout(len: usize) -> Layout {
         let size = size_of::<Header>()
             .checked_add(len)
@@ -220,16 +249,22 @@ impl Entry {
         Layout::from_size_align(size, align_of::<Header>()).expect("an entry's layout")
     }
 
-    /// One allocation holding `header`, then `key`, then `text` (the header's `key_len` and
-    /// `text_len` must be their lengths).
-    fn build(header: Header, key: &str, text: &str) -> Self {
+    /// One allocation holding `header`, then `key`, then `text`, then the pointer to
+    /// `tags` if there are any (`header.key_len` must be the key's length and its shape the
+    /// text's length, or a slot for no text; [`TAGGED`] is set here).
+    fn build(mut header: Header, key: &str, text: &str, tags: Option<Box<Tags>>) -> Self {
         debug_assert_eq!(
-            (header.key_len as usize, header.text_len),
+            (header.key_len as usize, header.text_len()),
             (key.len(), text.len())
         );
-        let layout = Entry::layout(key.len() + text.len());
+        header.shape &= !TAGGED;
+        if tags.is_some() {
+            header.shape |= TAGGED;
+        }
+        let layout = Entry::layout(header.tail_len());
         // Safety: the layout is not zero-sized (the header is not); the header is written
-        // and then the bytes, within the `size_of::<Header>() + len` bytes allocated.
+        // and then the bytes and the pointer, within the `size_of::<Header>() + tail_len`
+        // bytes allocated.
         unsafe {
             let raw = alloc(layout);
             let Some(ptr) = NonNull::new(raw.cast::<Header>()) else {
@@ -239,8 +274,33 @@ impl Entry {
             let bytes = raw.add(size_of::<Header>());
             std::ptr::copy_nonoverlapping(key.as_ptr(), bytes, key.len());
             std::ptr::copy_nonoverlapping(text.as_ptr(), bytes.add(key.len()), text.len());
+            if let Some(tags) = tags {
+                let at = bytes.add(key.len() + text.len()).cast::<*mut Tags>();
+                at.write_unaligned(Box::into_raw(tags));
+            }
             Entry { ptr }
         }
+    }
+
+    /// Where a tagged entry's pointer to its tags is; `None` for an untagged entry.
+    #[inline]
+    fn tags_slot(&self) -> Option<*mut *mut Tags> {
+        let header = self.header();
+        if header.shape & TAGGED == 0 {
+            return None;
+        }
+        let offset = size_of::<Header>() + header.key_len as usize + header.text_len();
+        // Safety: within the allocation: `build` counted the pointer in its layout.
+        Some(unsafe { self.ptr.as_ptr().cast::<u8>().add(offset).cast() })
+    }
+
+    /// The pointer to the entry's tags, if it has any (null once they were moved out).
+    #[inline]
+    fn tags_pointer(&self) -> Option<*mut Tags> {
+        // Safety: `build` wrote the pointer, and only `filed_under` changes it, through the
+        // entry's only handle.
+        let tags = unsafe { self.tags_slot()?.read_unaligned() };
+        (!tags.is_null()).then_some(tags)
     }
 
     #[inline]
@@ -258,7 +318,7 @@ impl Entry {
         unsafe {
             std::slice::from_raw_parts(
                 self.ptr.as_ptr().cast::<u8>().add(size_of::<Header>()),
-                header.key_len as usize + header.text_len,
+                header.key_len as usize + header.text_len(),
             )
         }
     }
@@ -336,8 +396,8 @@ impl Entry {
     #[inline]
     pub fn value(&self) -> ValueRef<'_> {
         let header = self.header();
-        if header.is_slot {
-            ValueRef::Slot(header.slot)
+        if header.shape & SLOT != 0 {
+            ValueRef::Slot((header.shape & LENGTH) as u32)
         } else {
             // Safety: the bytes after the key were copied from one `&str`.
             ValueRef::Text(unsafe {
@@ -349,13 +409,18 @@ impl Entry {
     /// The slot of a slot value; `None` for a text value.
     #[inline]
     pub fn slot(&self) -> Option<u32> {
-        let header = self.header();
-        header.is_slot.then_some(header.slot)
+        let shape = self.header().shape;
+        (shape & SLOT != 0).then_some((shape & LENGTH) as u32)
     }
 
     /// The entry's tags.
     pub fn tags(&self) -> &[Box<str>] {
-        self.header().tags.as_deref().map_or(&[], |tags| tags)
+        match self.tags_pointer() {
+            // Safety: the pointer came from `Box::into_raw` and the entry owns the box
+            // until it is freed, which a handle (borrowed here) prevents.
+            Some(tags) => unsafe { &*tags },
+            None => &[],
+        }
     }
 
     /// The key the entry is stored under; empty until an L1 store holds it.
@@ -372,30 +437,33 @@ impl Entry {
     /// (no JavaScript string is).
     pub(crate) fn filed_under(self, key: &str) -> Option<Self> {
         let key_len = u32::try_from(key.len()).ok()?;
-        let old = self.header();
-        let tags = if old.refs.load(Acquire) == 1 {
-            // Safety: this is the only handle (and it is owned here), so nothing else reads
-            // the field; `None` is left in its place for the old allocation's drop.
-            unsafe { std::ptr::addr_of_mut!((*self.ptr.as_ptr()).tags).replace(None) }
-        } else {
-            old.tags.clone()
+        let tags = match (self.tags_slot(), self.tags_pointer()) {
+            (Some(at), Some(tags)) if self.header().refs.load(Acquire) == 1 => {
+                // Safety: this is the only handle (and it is owned here), so nothing else
+                // reads the pointer; nulling it hands the box over (the old allocation's
+                // drop then frees no tags), and the box came from `Box::into_raw`.
+                unsafe {
+                    at.write_unaligned(std::ptr::null_mut());
+                    Some(Box::from_raw(tags))
+                }
+            }
+            (_, Some(_)) => Some(Box::new(self.tags().into())),
+            _ => None,
         };
+        let old = self.header();
         let header = Header {
             refs: AtomicU32::new(1),
             key_len,
-            slot: old.slot,
-            is_slot: old.is_slot,
-            text_len: old.text_len,
+            shape: old.shape,
             created_at: old.created_at,
             logical_expires_at: AtomicU64::new(old.logical_expires_at.load(Relaxed)),
             physical_expires_at: old.physical_expires_at,
             refresh_at: AtomicU64::new(old.refresh_at.load(Relaxed)),
-            tags,
         };
         let text = &self.bytes()[old.key_len as usize..];
         // Safety: the bytes after the key were copied from one `&str`.
         let text = unsafe { std::str::from_utf8_unchecked(text) };
-        Some(Entry::build(header, key, text))
+        Some(Entry::build(header, key, text, tags))
     }
 
     /// When the entry turns stale, in ms since the epoch; `None` never.
@@ -435,8 +503,8 @@ mod tests {
     fn an_entry_is_one_allocation_behind_a_thin_pointer() {
         assert_eq!(std::mem::size_of::<Entry>(), 8);
         assert_eq!(std::mem::size_of::<Option<Entry>>(), 8);
-        // The header, then the bytes: a ~100-byte key and value take a 176-byte chunk.
-        assert_eq!(std::mem::size_of::<Header>(), 64);
+        // The header, then the bytes: a ~100-byte key and value take a 160-byte chunk.
+        assert_eq!(std::mem::size_of::<Header>(), 48);
         let entry = Entry::new(Value::text("{}"), 0, None, 0, vec!["t".into()])
             .filed_under("users:1")
             .unwrap();
