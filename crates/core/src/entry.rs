@@ -396,8 +396,8 @@ impl Entry {
     #[inline]
     pub fn value(&self) -> ValueRef<'_> {
         let header = self.header();
-        if header.shape & SLOT != 0 {
-            ValueRef::Slot((header.shape & LENGTH) as u32)
+        if let Some(slot) = self.slot() {
+            ValueRef::Slot(slot)
         } else {
             // Safety: the bytes after the key were copied from one `&str`.
             ValueRef::Text(unsafe {
