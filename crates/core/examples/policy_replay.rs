@@ -54,7 +54,7 @@ fn main() {
                 hits += 1;
                 policy.record_read(key);
             } else {
-                policy.insert(key.clone(), 1, None);
+                policy.insert(key.clone(), 1);
             }
             policy.take_removed().for_each(drop);
         }

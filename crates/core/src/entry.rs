@@ -145,10 +145,15 @@ unsafe impl Sync for Entry {}
 /// The logical expiry of an entry that never turns stale.
 pub const NEVER: u64 = u64::MAX;
 
-/// The L1 store's policy files an entry under the key the entry was stored under.
+/// The L1 store's policy files an entry under the key the entry was stored under, and
+/// removes it once past its grace period (its physical expiry, fixed when it was made).
 impl crate::policy::Keyed for Entry {
     fn key(&self) -> &str {
         Entry::key(self)
+    }
+
+    fn expires_at(&self) -> Option<u64> {
+        self.physical_expires_at()
     }
 }
 

@@ -316,7 +316,7 @@ impl L1Store {
         }
         L1Counters::bump(&self.shared.counters.writes);
         let weight = self.weigher.weigh(key, &entry);
-        let (now, expires_at) = (entry.created_at(), entry.physical_expires_at());
+        let now = entry.created_at();
         let slot = entry.slot();
         let Some(entry) = entry.filed_under(key) else {
             if let Some(slot) = slot {
@@ -337,7 +337,7 @@ impl L1Store {
         self.shared
             .reads
             .drain(|hash| policy.record_read_hash(hash));
-        policy.insert(entry, weight, expires_at);
+        policy.insert(entry, weight);
         if policy.next_deadline().is_some_and(|at| at <= now) {
             policy.expire(now);
         }

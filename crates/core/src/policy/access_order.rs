@@ -6,52 +6,95 @@
 
 /// No slot: the end of a list.
 const NIL: u32 = u32::MAX;
-/// The deadline of an entry that never expires (a sentinel rather than an `Option`: 8
-/// bytes less per node).
-const NO_DEADLINE: u64 = u64::MAX;
+
+/// How many bits of a key's hash a node keeps: the rest of its 32-bit tag holds the
+/// entry's region and a flag, and the node is 24 bytes rather than 32.
+const HASH_BITS: u32 = 29;
+/// The kept bits of a hash.
+const HASH_MASK: u64 = (1 << HASH_BITS) - 1;
+/// The tag's bits below the kept hash: the region (2 bits) and the moved-from-main flag.
+const FLAG_BITS: u32 = 3;
+const REGION_MASK: u32 = 0b011;
+const FROM_MAIN: u32 = 0b100;
+
+/// The hash the policy files a key under, given the key's 64-bit hash: its low
+/// [`HASH_BITS`] bits, which a node keeps, repeated at the top (a hash table finds the
+/// bucket by the low bits and tells keys apart in a group by the top ones). Filing a filed
+/// hash again changes nothing.
+#[inline]
+pub(crate) fn filed_hash(hash: u64) -> u64 {
+    let kept = hash & HASH_MASK;
+    kept | kept << (64 - HASH_BITS)
+}
 
 /// The region of the policy an entry is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Region {
     /// The admission window: every new entry starts here.
-    Window,
+    Window = 0,
     /// The main region's entries seen once since they entered it.
-    Probation,
+    Probation = 1,
     /// The main region's entries used again while on probation.
-    Protected,
+    Protected = 2,
 }
 
-/// One entry of the policy: 40 bytes besides what the value points to (its key is the
-/// value's, see [`super::Keyed`]).
+/// One entry of the policy: 24 bytes besides what the value points to (its key and its
+/// deadline are the value's, see [`super::Keyed`]).
 pub(crate) struct Node<V> {
-    /// The key's hash, as the policy's map and sketch file it.
-    pub(crate) hash: u64,
     pub(crate) value: V,
+    /// The key's filed hash's kept bits, then the region and the moved-from-main flag (see
+    /// [`Self::hash`], [`Self::region`], [`Self::moved_from_main`]).
+    tag: u32,
     /// The entry's weight; a weight past `u32::MAX` counts as `u32::MAX` (4 bytes rather
-    /// than 8 keep the node at 40; no JavaScript string weighs 4 GiB).
+    /// than 8 keep the node small; no JavaScript string weighs 4 GiB).
     weight: u32,
-    /// When the entry expires, in the caller's clock (ms); [`NO_DEADLINE`] never.
-    deadline: u64,
-    pub(crate) region: Region,
-    /// Once moved from the main region into the window to grow it: if TinyLFU refuses
-    /// it, the main region, not the window, lost it.
-    pub(crate) from_main: bool,
     prev: u32,
     next: u32,
 }
 
 impl<V> Node<V> {
-    pub(crate) fn new(hash: u64, value: V, weight: u64, expires_at: Option<u64>) -> Self {
+    /// A node in the window for `value`, whose key's hash is `hash` (filed or not).
+    pub(crate) fn new(hash: u64, value: V, weight: u64) -> Self {
         Node {
-            hash,
             value,
+            tag: ((hash & HASH_MASK) as u32) << FLAG_BITS | Region::Window as u32,
             weight: saturate(weight),
-            deadline: expires_at.unwrap_or(NO_DEADLINE),
-            region: Region::Window,
-            from_main: false,
             prev: NIL,
             next: NIL,
         }
+    }
+
+    /// The key's filed hash ([`filed_hash`]), as the policy's map and sketch know it.
+    #[inline]
+    pub(crate) fn hash(&self) -> u64 {
+        filed_hash(u64::from(self.tag >> FLAG_BITS))
+    }
+
+    /// The region the entry is in.
+    #[inline]
+    pub(crate) fn region(&self) -> Region {
+        match self.tag & REGION_MASK {
+            0 => Region::Window,
+            1 => Region::Probation,
+            _ => Region::Protected,
+        }
+    }
+
+    /// Files the entry as in `region` (the caller links it into that region's list).
+    pub(crate) fn set_region(&mut self, region: Region) {
+        self.tag = self.tag & !REGION_MASK | region as u32;
+    }
+
+    /// Whether the entry was moved from the main region into the window to grow it: if
+    /// TinyLFU refuses it, the main region, not the window, lost it.
+    #[inline]
+    pub(crate) fn moved_from_main(&self) -> bool {
+        self.tag & FROM_MAIN != 0
+    }
+
+    /// Marks the entry as moved from the main region into the window.
+    pub(crate) fn mark_moved_from_main(&mut self) {
+        self.tag |= FROM_MAIN;
     }
 
     /// The entry's weight (see the field).
@@ -63,16 +106,6 @@ impl<V> Node<V> {
     /// Sets the entry's weight; returns the weight it had.
     pub(crate) fn set_weight(&mut self, weight: u64) -> u64 {
         u64::from(std::mem::replace(&mut self.weight, saturate(weight)))
-    }
-
-    /// When the entry expires, in the caller's clock (ms); `None` never.
-    pub(crate) fn expires_at(&self) -> Option<u64> {
-        (self.deadline != NO_DEADLINE).then_some(self.deadline)
-    }
-
-    /// Sets when the entry expires (`None`: never).
-    pub(crate) fn set_expires_at(&mut self, expires_at: Option<u64>) {
-        self.deadline = expires_at.unwrap_or(NO_DEADLINE);
     }
 }
 
@@ -146,18 +179,20 @@ impl<V> Arena<V> {
         self.slots.iter().flatten()
     }
 
-    /// Every node's slot and deadline, for the nodes with one.
-    pub(crate) fn deadlines(&self) -> impl Iterator<Item = (u64, u32)> + Clone + '_ {
-        self.slots.iter().enumerate().filter_map(|(slot, node)| {
-            let at = node.as_ref()?.expires_at()?;
-            Some((at, slot as u32))
-        })
-    }
-
     /// Takes every node out, leaving the arena empty.
     pub(crate) fn drain(&mut self) -> impl Iterator<Item = Node<V>> + '_ {
         self.free.clear();
         self.slots.drain(..).flatten()
+    }
+}
+
+impl<V: super::Keyed> Arena<V> {
+    /// Every node's slot and deadline, for the nodes whose value has one.
+    pub(crate) fn deadlines(&self) -> impl Iterator<Item = (u64, u32)> + Clone + '_ {
+        self.slots.iter().enumerate().filter_map(|(slot, node)| {
+            let at = node.as_ref()?.value.expires_at()?;
+            Some((at, slot as u32))
+        })
     }
 }
 
@@ -261,7 +296,7 @@ mod tests {
         let mut arena = Arena::default();
         let mut deque = Deque::default();
         let slots: Vec<u32> = (0..4)
-            .map(|i| arena.insert(Node::new(0, i, i as u64 + 1, None)))
+            .map(|i| arena.insert(Node::new(0, i, i as u64 + 1)))
             .collect();
         for &slot in &slots {
             deque.push_back(&mut arena, slot);
@@ -272,22 +307,43 @@ mod tests {
         assert_eq!(deque.weight, 1 + 4 + 2);
         let node = arena.remove(slots[2]);
         assert_eq!(node.value, 2);
-        assert_eq!(node.expires_at(), None);
         // A freed slot is reused.
-        assert_eq!(arena.insert(Node::new(0, 9, 1, None)), slots[2]);
+        assert_eq!(arena.insert(Node::new(0, 9, 1)), slots[2]);
     }
 
     #[test]
-    fn a_node_is_40_bytes_and_a_huge_weight_saturates() {
-        assert_eq!(std::mem::size_of::<Option<Node<crate::entry::Entry>>>(), 40);
+    fn a_node_is_24_bytes_and_a_huge_weight_saturates() {
+        assert_eq!(std::mem::size_of::<Option<Node<crate::entry::Entry>>>(), 24);
         let mut arena = Arena::default();
         let mut deque = Deque::default();
-        let slot = arena.insert(Node::new(0, (), 1 << 40, None));
+        let slot = arena.insert(Node::new(0, (), 1 << 40));
         deque.push_back(&mut arena, slot);
         assert_eq!(deque.weight, u64::from(u32::MAX));
         deque.unlink(&mut arena, slot);
         assert_eq!(deque.weight, 0);
         assert_eq!(arena.get_mut(slot).set_weight(7), u64::from(u32::MAX));
         assert_eq!(arena.get(slot).weight(), 7);
+    }
+
+    #[test]
+    fn a_node_keeps_its_filed_hash_beside_its_region_and_flag() {
+        let hash = 0xdead_beef_f00d_cafe_u64;
+        let filed = filed_hash(hash);
+        assert_eq!(filed_hash(filed), filed);
+        assert_eq!(filed & HASH_MASK, hash & HASH_MASK);
+        assert_eq!(filed >> (64 - HASH_BITS), hash & HASH_MASK);
+        let mut node = Node::new(hash, (), 1);
+        assert_eq!(
+            (node.hash(), node.region(), node.moved_from_main()),
+            (filed, Region::Window, false)
+        );
+        node.set_region(Region::Protected);
+        node.mark_moved_from_main();
+        node.set_region(Region::Probation);
+        assert_eq!(
+            (node.hash(), node.region(), node.moved_from_main()),
+            (filed, Region::Probation, true)
+        );
+        assert_eq!(Node::new(filed, (), 1).hash(), filed);
     }
 }

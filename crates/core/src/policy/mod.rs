@@ -38,7 +38,7 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 
 use crate::hashing::KeyHasher;
-use access_order::{Arena, Deque, Node, Region};
+use access_order::{filed_hash, Arena, Deque, Node, Region};
 use deadlines::Deadlines;
 use frequency_sketch::FrequencySketch;
 use ghosts::Ghosts;
@@ -73,17 +73,35 @@ pub enum Cause {
     Explicit,
 }
 
-/// What the policy holds: a value that knows the key it is filed under. The policy keeps
-/// no key of its own (a node is 16 bytes smaller, and a write shares no key with it).
+/// What the policy holds: a value that knows the key it is filed under, and when it
+/// expires. The policy keeps neither of its own (a node is 24 bytes smaller, and a write
+/// shares no key with it).
 pub trait Keyed {
     /// The key the value is filed under; it must not change while the policy holds it.
     fn key(&self) -> &str;
+
+    /// When the value expires, in the clock given to [`WTinyLfu::expire`] (ms); `None`
+    /// (the default) never. It must not change while the policy holds the value.
+    fn expires_at(&self) -> Option<u64> {
+        None
+    }
 }
 
-/// A key and a value.
+/// A key and a value that never expires.
 impl<T> Keyed for (Arc<str>, T) {
     fn key(&self) -> &str {
         &self.0
+    }
+}
+
+/// A key, a value, and when it expires.
+impl<T> Keyed for (Arc<str>, T, Option<u64>) {
+    fn key(&self) -> &str {
+        &self.0
+    }
+
+    fn expires_at(&self) -> Option<u64> {
+        self.2
     }
 }
 
@@ -114,12 +132,12 @@ pub struct Removed<V> {
 /// let mut policy = WTinyLfu::new(Some(100), Some(100));
 /// for round in 0..5 {
 ///     for hot in 0..50 {
-///         policy.insert((Arc::from(format!("hot{hot}")), hot), 1, None);
+///         policy.insert((Arc::from(format!("hot{hot}")), hot), 1);
 ///     }
 /// }
 /// // A scan of one-time keys twice the capacity.
 /// for cold in 0..200 {
-///     policy.insert((Arc::from(format!("cold{cold}")), cold), 1, None);
+///     policy.insert((Arc::from(format!("cold{cold}")), cold), 1);
 /// }
 /// let evicted = policy.take_removed().filter(|r| r.cause == Cause::Size).count();
 /// assert_eq!(policy.len(), 100);
@@ -232,10 +250,11 @@ impl<V: Keyed> WTinyLfu<V> {
         self.removed.drain(..)
     }
 
-    /// The hash the policy files `key` under.
+    /// The hash the policy files `key` under: 29 bits of the key's hash as the policy's
+    /// hasher gives it, spread over 64 (so that a node keeps it in 4 bytes).
     #[inline]
     pub fn hash(&self, key: &str) -> u64 {
-        self.hasher.hash_one(key)
+        filed_hash(self.hasher.hash_one(key))
     }
 
     /// The slot of the entry under `key`.
@@ -253,7 +272,7 @@ impl<V: Keyed> WTinyLfu<V> {
     fn slot_of_hash(&self, hash: u64) -> Option<u32> {
         let arena = &self.arena;
         self.map
-            .find(hash, |&slot| arena.get(slot).hash == hash)
+            .find(hash, |&slot| arena.get(slot).hash() == hash)
             .copied()
     }
 
@@ -273,27 +292,30 @@ impl<V: Keyed> WTinyLfu<V> {
         self.record_read_hash(self.hash(key));
     }
 
-    /// As [`Self::record_read`], for the key whose [`Self::hash`] is `hash`. Two held keys
-    /// with one 64-bit hash (once in billions of pairs) would share their reads: a
+    /// As [`Self::record_read`], for the key whose hash is `hash`: as the policy's hasher
+    /// gives it, or as [`Self::hash`] files it. Two held keys whose hashes agree in the 29
+    /// bits the policy keeps (about 1,000 pairs among 1M keys) may share their reads: a
     /// misplaced recency, never a wrong value.
     pub fn record_read_hash(&mut self, hash: u64) {
         if self.capacity.is_none() {
             return;
         }
+        let hash = filed_hash(hash);
         self.sketch.increment(hash);
         if let Some(slot) = self.slot_of_hash(hash) {
             self.on_access(slot);
         }
     }
 
-    /// Stores `value` under `key`, weighing `weight`, expiring at `expires_at` (in the
-    /// clock given to [`Self::expire`]); then evicts down to the capacity. A write counts
+    /// Stores `value` under its key, weighing `weight`, expiring when it says
+    /// ([`Keyed::expires_at`]); then evicts down to the capacity. A write counts
     /// as a use of the key. The previous value under `key`, and whatever is evicted, are
     /// reported by [`Self::take_removed`].
     ///
     /// An entry heavier than the whole capacity is evicted at once. A weight past
     /// `u32::MAX` is held, and counted in [`Self::weighted_size`], as `u32::MAX`.
-    pub fn insert(&mut self, value: V, weight: u64, expires_at: Option<u64>) {
+    pub fn insert(&mut self, value: V, weight: u64) {
+        let expires_at = value.expires_at();
         let bounded = self.capacity.is_some();
         let hash = self.hash(value.key());
         if bounded {
@@ -301,16 +323,14 @@ impl<V: Keyed> WTinyLfu<V> {
         }
         let slot = match self.slot_of(value.key()) {
             Some(slot) => {
-                self.update(slot, value, weight, expires_at);
+                self.update(slot, value, weight);
                 slot
             }
             None => {
-                let slot = self
-                    .arena
-                    .insert(Node::new(hash, value, weight, expires_at));
+                let slot = self.arena.insert(Node::new(hash, value, weight));
                 let arena = &self.arena;
                 self.map
-                    .insert_unique(hash, slot, |&slot| arena.get(slot).hash);
+                    .insert_unique(hash, slot, |&slot| arena.get(slot).hash());
                 self.window.push_back(&mut self.arena, slot);
                 if bounded {
                     self.consult_ghosts(hash, weight);
@@ -340,13 +360,12 @@ impl<V: Keyed> WTinyLfu<V> {
     }
 
     /// Rewrites the entry in `slot` in place, as a use of it.
-    fn update(&mut self, slot: u32, value: V, weight: u64, expires_at: Option<u64>) {
+    fn update(&mut self, slot: u32, value: V, weight: u64) {
         let node = self.arena.get_mut(slot);
         let old_weight = node.set_weight(weight);
         let weight = node.weight();
-        node.set_expires_at(expires_at);
         let old = std::mem::replace(&mut node.value, value);
-        let region = node.region;
+        let region = node.region();
         let deque = self.deque(region);
         deque.weight = deque.weight - old_weight + weight;
         self.removed.push(Removed {
@@ -371,7 +390,7 @@ impl<V: Keyed> WTinyLfu<V> {
             let Some(node) = self.arena.try_get(due.slot) else {
                 continue;
             };
-            match node.expires_at() {
+            match node.value.expires_at() {
                 Some(at) if at <= now => self.evict(due.slot, Cause::Expired),
                 Some(at) if due.clamped => early.push((at, due.slot)),
                 // A deadline the entry no longer has (or another entry's): the entry's
@@ -434,7 +453,7 @@ impl<V: Keyed> WTinyLfu<V> {
     /// Unlinks the entry in `slot` from its region and frees the slot (the map is the
     /// caller's business).
     fn unlink_and_free(&mut self, slot: u32) -> Node<V> {
-        let region = self.arena.get(slot).region;
+        let region = self.arena.get(slot).region();
         match region {
             Region::Window => self.window.unlink(&mut self.arena, slot),
             Region::Probation => self.probation.unlink(&mut self.arena, slot),
@@ -445,7 +464,7 @@ impl<V: Keyed> WTinyLfu<V> {
 
     /// Takes `slot` out of the map (found by its node's hash).
     fn unmap_slot(&mut self, slot: u32) {
-        let hash = self.arena.get(slot).hash;
+        let hash = self.arena.get(slot).hash();
         if let Ok(entry) = self.map.find_entry(hash, |&held| held == slot) {
             entry.remove();
         }
@@ -463,15 +482,17 @@ impl<V: Keyed> WTinyLfu<V> {
 
     /// Moves `slot` from one region to the most recently used end of another.
     fn transfer(&mut self, slot: u32, to: Region) {
-        let from = self.arena.get(slot).region;
+        let from = self.arena.get(slot).region();
         match from {
             Region::Window => self.window.unlink(&mut self.arena, slot),
             Region::Probation => self.probation.unlink(&mut self.arena, slot),
             Region::Protected => self.protected.unlink(&mut self.arena, slot),
         }
         let node = self.arena.get_mut(slot);
-        node.region = to;
-        node.from_main |= from != Region::Window && to == Region::Window;
+        node.set_region(to);
+        if from != Region::Window && to == Region::Window {
+            node.mark_moved_from_main();
+        }
         match to {
             Region::Window => self.window.push_back(&mut self.arena, slot),
             Region::Probation => self.probation.push_back(&mut self.arena, slot),
@@ -485,7 +506,7 @@ impl<V: Keyed> WTinyLfu<V> {
         if self.capacity.is_none() {
             return;
         }
-        match self.arena.get(slot).region {
+        match self.arena.get(slot).region() {
             Region::Window => self.window.move_to_back(&mut self.arena, slot),
             Region::Protected => self.protected.move_to_back(&mut self.arena, slot),
             Region::Probation => {
@@ -553,12 +574,12 @@ impl<V: Keyed> WTinyLfu<V> {
             } else {
                 (victim, candidate)
             };
-            let hash = self.arena.get(loser).hash;
+            let hash = self.arena.get(loser).hash();
             let limit = (self.map.len() * GHOST_PERCENT / 100).max(1);
             // An entry the window took over from the main region to grow counts as the
             // main region's loss: otherwise, where the main region is what hits (a loop
             // longer than the window), each growth would call for the next.
-            if loser == candidate && !self.arena.get(loser).from_main {
+            if loser == candidate && !self.arena.get(loser).moved_from_main() {
                 self.refused.push(hash, limit);
             } else {
                 self.evicted.push(hash, limit);
@@ -572,8 +593,8 @@ impl<V: Keyed> WTinyLfu<V> {
 
     /// TinyLFU's verdict: whether `candidate` is worth more than `victim`.
     fn admits(&mut self, candidate: u32, victim: u32) -> bool {
-        let candidate = self.sketch.frequency(self.arena.get(candidate).hash);
-        let victim = self.sketch.frequency(self.arena.get(victim).hash);
+        let candidate = self.sketch.frequency(self.arena.get(candidate).hash());
+        let victim = self.sketch.frequency(self.arena.get(victim).hash());
         if candidate > victim {
             true
         } else if candidate >= FLOODING_FLOOR {

@@ -16,7 +16,7 @@ fn hit_ratio(capacity: u64, trace: impl IntoIterator<Item = u64>) -> f64 {
             hits += 1;
             policy.record_read(&key);
         } else {
-            policy.insert((key, id), 1, None);
+            policy.insert((key, id), 1);
         }
         assert!(policy.len() as u64 <= capacity);
     }
@@ -59,9 +59,9 @@ fn check_consistency<V: Keyed>(policy: &WTinyLfu<V>) {
     let mut count = 0;
     for node in policy.arena.nodes() {
         count += 1;
-        weights[node.region as usize] += node.weight();
+        weights[node.region() as usize] += node.weight();
         assert!(policy.contains(node.value.key()));
-        assert_eq!(node.hash, policy.hash(node.value.key()));
+        assert_eq!(node.hash(), policy.hash(node.value.key()));
     }
     assert_eq!(count, policy.map.len());
     assert_eq!(
@@ -79,10 +79,10 @@ fn a_new_key_is_admitted_to_the_window_even_when_full() {
     let mut policy = WTinyLfu::new(Some(10), Some(10));
     for round in 0..10 {
         for i in 0..10 {
-            policy.insert((key(i), round), 1, None);
+            policy.insert((key(i), round), 1);
         }
     }
-    policy.insert((key(100), 0), 1, None);
+    policy.insert((key(100), 0), 1);
     assert!(policy.contains("100"), "a first-seen key was refused");
     assert_eq!(policy.len(), 10);
 }
@@ -120,14 +120,14 @@ fn beats_lru_on_skewed_requests_with_scans() {
 fn weights_bound_the_total_and_oversized_entries_leave_at_once() {
     let mut policy = WTinyLfu::new(Some(1_000), None);
     for (i, r) in randoms(3).take(5_000).enumerate() {
-        policy.insert((key(i as u64 % 700), i), 1 + r % 90, None);
+        policy.insert((key(i as u64 % 700), i), 1 + r % 90);
         assert!(policy.weighted_size() <= 1_000);
         if i % 97 == 0 {
             check_consistency(&policy);
         }
     }
     policy.take_removed().for_each(drop);
-    policy.insert((key(9_999), 0), 1_001, None);
+    policy.insert((key(9_999), 0), 1_001);
     assert!(!policy.contains("9999"));
     let removed: Vec<_> = policy.take_removed().collect();
     assert_eq!(removed.len(), 1);
@@ -156,7 +156,7 @@ fn the_window_adapts_and_stays_consistent() {
         if policy.contains(&key) {
             policy.record_read(&key);
         } else {
-            policy.insert((key, id), 1, None);
+            policy.insert((key, id), 1);
         }
         moved |= policy.window_maximum() != initial;
         assert!(policy.window_maximum() + policy.protected_maximum <= 500);
@@ -172,11 +172,11 @@ fn the_window_adapts_and_stays_consistent() {
 #[test]
 fn entries_expire_at_their_latest_deadline() {
     let mut policy = WTinyLfu::new(None, None);
-    policy.insert((key(1), "a"), 1, Some(100));
-    policy.insert((key(2), "b"), 1, Some(200));
-    policy.insert((key(3), "c"), 1, None);
+    policy.insert((key(1), "a", Some(100)), 1);
+    policy.insert((key(2), "b", Some(200)), 1);
+    policy.insert((key(3), "c", None), 1);
     // Rewritten with a later deadline: its first deadline no longer applies.
-    policy.insert((key(1), "a2"), 1, Some(300));
+    policy.insert((key(1), "a2", Some(300)), 1);
     assert_eq!(policy.next_deadline(), Some(100));
     policy.expire(250);
     let removed: Vec<_> = policy.take_removed().collect();
@@ -184,11 +184,11 @@ fn entries_expire_at_their_latest_deadline() {
         removed,
         [
             Removed {
-                value: (key(1), "a"),
+                value: (key(1), "a", Some(100)),
                 cause: Cause::Replaced
             },
             Removed {
-                value: (key(2), "b"),
+                value: (key(2), "b", Some(200)),
                 cause: Cause::Expired
             },
         ]
@@ -209,12 +209,12 @@ fn deadlines_months_apart_each_expire_on_time() {
     let day = 86_400_000;
     let now = 1_700_000_000_000;
     let mut policy = WTinyLfu::new(Some(10), Some(10));
-    policy.insert((key(1), "minute"), 1, Some(now + 60_000));
+    policy.insert((key(1), "minute", Some(now + 60_000)), 1);
     // 100 days past the first: beyond what the heap's packed deadlines hold from one base.
-    policy.insert((key(2), "hundred days"), 1, Some(now + 100 * day));
+    policy.insert((key(2), "hundred days", Some(now + 100 * day)), 1);
     // Earlier than both by more than the base's margin.
-    policy.insert((key(3), "past"), 1, Some(now - 30 * day));
-    let expired_at = |policy: &mut WTinyLfu<(Arc<str>, &'static str)>, at: u64| {
+    policy.insert((key(3), "past", Some(now - 30 * day)), 1);
+    let expired_at = |policy: &mut WTinyLfu<(Arc<str>, &'static str, Option<u64>)>, at: u64| {
         policy.expire(at);
         policy
             .take_removed()
@@ -247,7 +247,7 @@ fn deadlines_months_apart_each_expire_on_time() {
 fn stale_deadlines_do_not_pile_up() {
     let mut policy = WTinyLfu::new(Some(10), Some(10));
     for i in 0..100_000 {
-        policy.insert((key(i % 5), i), 1, Some(u64::MAX - i));
+        policy.insert((key(i % 5), i, Some(u64::MAX - i)), 1);
     }
     assert!(
         policy.deadlines.len() <= 2 * 5 + 1_024 + 1,
@@ -260,7 +260,7 @@ fn stale_deadlines_do_not_pile_up() {
 fn removals_report_their_values() {
     let mut policy = WTinyLfu::new(Some(100), Some(100));
     for i in 0..10 {
-        policy.insert((key(i), i), 1, None);
+        policy.insert((key(i), i), 1);
     }
     assert_eq!(policy.remove("3").map(|(_, value)| value), Some(3));
     assert!(policy.remove("3").is_none());
