@@ -111,6 +111,20 @@ describe('limits', () => {
     expect(l1.writes).toBe(1)
   })
 
+  it('a key past 16 MiB is not stored, counted as rejected, and loses nothing else', async () => {
+    const bento = createCache({ driver: { maxItems: 10 } })
+    const longest = 'k'.repeat(16 * 2 ** 20 - 'bentocache:'.length - 1)
+    const tooLong = longest + 'kk'
+    await bento.set({ key: 'small', value: 1 })
+    expect(await bento.set({ key: tooLong, value: 2 })).toBe(true)
+    expect(await bento.get({ key: tooLong })).toBeUndefined()
+    await bento.set({ key: longest, value: 3 })
+    expect(await bento.get({ key: longest })).toBe(3)
+    expect(await bento.get({ key: 'small' })).toBe(1)
+    const { l1 } = bento.getStats()
+    expect([l1.rejected, l1.writes, l1.entries]).toEqual([1, 2, 2])
+  })
+
   it('maxEntrySize as a string ("1kb")', async () => {
     const bento = createCache({ driver: { maxEntrySize: '1kb' } })
     await bento.set({ key: 'fits', value: 'a'.repeat(900) })

@@ -1,10 +1,12 @@
 //! The entry model: what a tier stores under a key.
 
+mod offset;
+
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::mem::{align_of, size_of};
 use std::ptr::NonNull;
 use std::sync::atomic::{
-    fence, AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+    fence, AtomicU32, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
 };
 
 /// A stored value.
@@ -65,7 +67,7 @@ impl ValueRef<'_> {
 ///
 /// An `Entry` is a shared handle, as an `Arc` would be: cloning it shares the entry (one
 /// reference count), and the entry is freed with its last handle. The store holds millions,
-/// so everything is in one allocation behind a thin pointer: a 48-byte header (the
+/// so everything is in one allocation behind a thin pointer: a 32-byte header (the
 /// reference count, the lengths or a slot number, the lifetimes), then the key the entry is
 /// filed under, a text value's bytes and, only for an entry with tags, a thin pointer to
 /// them. No lifetime is an `Option` (sentinels instead).
@@ -79,36 +81,47 @@ pub struct Entry {
 struct Header {
     /// Handles to this entry ([`Entry::clone`] adds one, dropping one takes it away).
     refs: AtomicU32,
-    /// How many of the bytes after the header are the key (0 until the entry is stored: the
-    /// store's index then needs no key of its own).
-    key_len: u32,
-    /// [`SLOT`] and [`TAGGED`], and below them the text's length in bytes, or the slot of a
+    /// When the entry turns stale, as an [`offset`] from `created_at`; [`offset::NEVER`]
+    /// never. Atomic so that `expire` can turn a shared entry stale in place, without
+    /// replacing it.
+    stale_after: AtomicU32,
+    /// When the entry is dropped, as an [`offset`] from `created_at`.
+    dropped_after: u32,
+    /// From when a hit should start an eager refresh, as an [`offset`] from `created_at`;
+    /// [`offset::NEVER`] for no eager refresh, or once a caller has claimed it (see
+    /// [`Entry::claim_refresh`]).
+    refresh_after: AtomicU32,
+    /// [`SLOT`] and [`TAGGED`]; the key's length (0 until the entry is stored: the store's
+    /// index then needs no key of its own); the text's length in bytes, or the slot of a
     /// slot value (which has no text).
     shape: u64,
     /// When the entry was written, in ms since the epoch.
     created_at: u64,
-    /// When the entry turns stale, in ms since the epoch; [`NEVER`] never. Atomic so that
-    /// `expire` can turn a shared entry stale in place, without replacing it.
-    logical_expires_at: AtomicU64,
-    /// When the entry is dropped, in ms since the epoch; [`NEVER`] never.
-    physical_expires_at: u64,
-    /// From when a hit should start an eager refresh, in ms since the epoch; [`NEVER`] for
-    /// no eager refresh, or once a caller has claimed it (see [`Entry::claim_refresh`]).
-    refresh_at: AtomicU64,
 }
 
 /// In [`Header::shape`]: the value is a slot, not text.
 const SLOT: u64 = 1 << 63;
 /// In [`Header::shape`]: a pointer to the tags follows the text.
 const TAGGED: u64 = 1 << 62;
-/// In [`Header::shape`]: the text's length or the slot (no string in memory reaches 2^62
-/// bytes).
-const LENGTH: u64 = TAGGED - 1;
+/// Where the key's length starts in [`Header::shape`].
+const KEY_SHIFT: u32 = 38;
+/// In [`Header::shape`]: the key's length.
+const KEY: u64 = (TAGGED - 1) & !LENGTH;
+/// In [`Header::shape`]: the text's length or the slot (256 GiB: more than any string).
+const LENGTH: u64 = (1 << KEY_SHIFT) - 1;
+/// The longest key an entry is filed under, in bytes (16 MiB).
+pub const MAX_KEY_BYTES: usize = (KEY >> KEY_SHIFT) as usize;
 
 /// An entry's tags, as the pointer after its text points to them.
 type Tags = Box<[Box<str>]>;
 
 impl Header {
+    /// The key's length in bytes.
+    #[inline]
+    fn key_len(&self) -> usize {
+        ((self.shape & KEY) >> KEY_SHIFT) as usize
+    }
+
     /// The text's length in bytes (0 for a slot value).
     #[inline]
     fn text_len(&self) -> usize {
@@ -127,7 +140,7 @@ impl Header {
         } else {
             0
         };
-        self.key_len as usize + self.text_len() + pointer
+        self.key_len() + self.text_len() + pointer
     }
 }
 
@@ -225,21 +238,24 @@ impl Entry {
         grace_ms: u64,
         tags: Vec<String>,
     ) -> Self {
-        let logical = ttl_ms.map(|ttl| now.saturating_add(ttl));
         let tags: Tags = tags.into_iter().map(String::into_boxed_str).collect();
         let (text, shape) = match &value {
-            Value::Text(text) => (&**text, text.len() as u64),
+            Value::Text(text) => {
+                // Cannot fail: no string in memory reaches 256 GiB.
+                assert!(text.len() as u64 <= LENGTH, "a text value past 256 GiB");
+                (&**text, text.len() as u64)
+            }
             Value::Slot(slot) => ("", SLOT | u64::from(*slot)),
         };
         let header = Header {
             refs: AtomicU32::new(1),
-            key_len: 0,
+            stale_after: AtomicU32::new(ttl_ms.map_or(offset::NEVER, offset::encode)),
+            dropped_after: ttl_ms.map_or(offset::NEVER, |ttl| {
+                offset::encode(ttl.saturating_add(grace_ms))
+            }),
+            refresh_after: AtomicU32::new(offset::NEVER),
             shape,
             created_at: now,
-            logical_expires_at: AtomicU64::new(logical.unwrap_or(NEVER)),
-            // A deadline past u64::MAX - 1 is as good as never.
-            physical_expires_at: logical.map_or(NEVER, |at| at.saturating_add(grace_ms)),
-            refresh_at: AtomicU64::new(NEVER),
         };
         Entry::build(header, "", text, (!tags.is_empty()).then(|| Box::new(tags)))
     }
@@ -259,7 +275,7 @@ impl Entry {
     /// text's length, or a slot for no text; [`TAGGED`] is set here).
     fn build(mut header: Header, key: &str, text: &str, tags: Option<Box<Tags>>) -> Self {
         debug_assert_eq!(
-            (header.key_len as usize, header.text_len()),
+            (header.key_len(), header.text_len()),
             (key.len(), text.len())
         );
         header.shape &= !TAGGED;
@@ -294,7 +310,7 @@ impl Entry {
         if header.shape & TAGGED == 0 {
             return None;
         }
-        let offset = size_of::<Header>() + header.key_len as usize + header.text_len();
+        let offset = size_of::<Header>() + header.key_len() + header.text_len();
         // Safety: within the allocation: `build` counted the pointer in its layout.
         Some(unsafe { self.ptr.as_ptr().cast::<u8>().add(offset).cast() })
     }
@@ -323,7 +339,7 @@ impl Entry {
         unsafe {
             std::slice::from_raw_parts(
                 self.ptr.as_ptr().cast::<u8>().add(size_of::<Header>()),
-                header.key_len as usize + header.text_len(),
+                header.key_len() + header.text_len(),
             )
         }
     }
@@ -352,8 +368,8 @@ impl Entry {
     /// ```
     pub fn refreshed_after(self, in_ms: u64) -> Self {
         if self.logical_expires_at().is_some() {
-            let at = self.created_at().saturating_add(in_ms);
-            self.header().refresh_at.store(at, Relaxed);
+            let after = offset::encode(in_ms);
+            self.header().refresh_after.store(after, Relaxed);
         }
         self
     }
@@ -363,32 +379,40 @@ impl Entry {
     /// readers cannot both win); false when the entry has none, or it was claimed already.
     #[inline]
     pub fn claim_refresh(&self, now: u64) -> bool {
-        let refresh_at = &self.header().refresh_at;
-        // NEVER is past any clock reading: an entry without eager refresh costs one load.
-        now >= refresh_at.load(Relaxed) && refresh_at.swap(NEVER, Relaxed) != NEVER
+        let header = self.header();
+        let after = header.refresh_after.load(Relaxed);
+        // An entry without eager refresh costs one load and one comparison.
+        after != offset::NEVER
+            && offset::after(header.created_at, after).is_some_and(|at| now >= at)
+            && header.refresh_after.swap(offset::NEVER, Relaxed) != offset::NEVER
     }
 
     /// When the entry is due for an eager refresh, in ms since the epoch; `None` when it has
     /// none or it was claimed.
     pub fn refresh_at(&self) -> Option<u64> {
-        Some(self.header().refresh_at.load(Relaxed)).filter(|&at| at != NEVER)
+        let header = self.header();
+        offset::after(header.created_at, header.refresh_after.load(Relaxed))
     }
 
     /// Whether the entry is still fresh (logically unexpired) at `now`.
     #[inline]
     pub fn is_fresh(&self, now: u64) -> bool {
-        now < self.header().logical_expires_at.load(Relaxed)
+        self.logical_expires_at().is_none_or(|at| now < at)
     }
 
     /// Whether the entry still exists (physically unexpired) at `now`.
     #[inline]
     pub fn is_alive(&self, now: u64) -> bool {
-        now < self.header().physical_expires_at
+        self.physical_expires_at().is_none_or(|at| now < at)
     }
 
-    /// When the entry is dropped, in ms since the epoch; `None` never.
+    /// When the entry is dropped, in ms since the epoch; `None` never. Exact when the
+    /// entry lives (ttl and grace) under ~24.8 days; rounded up to the second past that.
+    #[inline]
     pub fn physical_expires_at(&self) -> Option<u64> {
-        Some(self.header().physical_expires_at).filter(|&at| at != NEVER)
+        let header = self.header();
+        // A deadline at u64::MAX is as good as never.
+        offset::after(header.created_at, header.dropped_after).filter(|&at| at != NEVER)
     }
 
     /// The value.
@@ -406,7 +430,7 @@ impl Entry {
         } else {
             // Safety: the bytes after the key were copied from one `&str`.
             ValueRef::Text(unsafe {
-                std::str::from_utf8_unchecked(&self.bytes()[header.key_len as usize..])
+                std::str::from_utf8_unchecked(&self.bytes()[header.key_len()..])
             })
         }
     }
@@ -431,17 +455,19 @@ impl Entry {
     /// The key the entry is stored under; empty until an L1 store holds it.
     #[inline]
     pub fn key(&self) -> &str {
-        let key_len = self.header().key_len as usize;
+        let key_len = self.header().key_len();
         // Safety: the first `key_len` bytes were copied from one `&str`.
         unsafe { std::str::from_utf8_unchecked(&self.bytes()[..key_len]) }
     }
 
     /// This entry, filed under `key` (what the L1 store does when it stores it): a new
     /// allocation holding the key before the value, with the same lifetimes and tags (moved
-    /// when this is the entry's only handle). `None` for a key longer than `u32::MAX` bytes
-    /// (no JavaScript string is).
+    /// when this is the entry's only handle). `None` for a key longer than [`MAX_KEY_BYTES`]
+    /// (the store refuses it as too large).
     pub(crate) fn filed_under(self, key: &str) -> Option<Self> {
-        let key_len = u32::try_from(key.len()).ok()?;
+        if key.len() > MAX_KEY_BYTES {
+            return None;
+        }
         let tags = match (self.tags_slot(), self.tags_pointer()) {
             (Some(at), Some(tags)) if self.header().refs.load(Acquire) == 1 => {
                 // Safety: this is the only handle (and it is owned here), so nothing else
@@ -458,22 +484,25 @@ impl Entry {
         let old = self.header();
         let header = Header {
             refs: AtomicU32::new(1),
-            key_len,
-            shape: old.shape,
+            stale_after: AtomicU32::new(old.stale_after.load(Relaxed)),
+            dropped_after: old.dropped_after,
+            refresh_after: AtomicU32::new(old.refresh_after.load(Relaxed)),
+            shape: old.shape & !KEY | (key.len() as u64) << KEY_SHIFT,
             created_at: old.created_at,
-            logical_expires_at: AtomicU64::new(old.logical_expires_at.load(Relaxed)),
-            physical_expires_at: old.physical_expires_at,
-            refresh_at: AtomicU64::new(old.refresh_at.load(Relaxed)),
         };
-        let text = &self.bytes()[old.key_len as usize..];
+        let text = &self.bytes()[old.key_len()..];
         // Safety: the bytes after the key were copied from one `&str`.
         let text = unsafe { std::str::from_utf8_unchecked(text) };
         Some(Entry::build(header, key, text, tags))
     }
 
     /// When the entry turns stale, in ms since the epoch; `None` never.
+    /// Exact when the ttl is under ~24.8 days; rounded up to the second past that.
+    #[inline]
     pub fn logical_expires_at(&self) -> Option<u64> {
-        Some(self.header().logical_expires_at.load(Relaxed)).filter(|&at| at != NEVER)
+        let header = self.header();
+        // A deadline at u64::MAX is as good as never.
+        offset::after(header.created_at, header.stale_after.load(Relaxed)).filter(|&at| at != NEVER)
     }
 
     /// Turns the entry stale at `now` (if it was not already), keeping its physical expiry
@@ -487,7 +516,11 @@ impl Entry {
     /// assert!(!e.is_fresh(2_000));
     /// ```
     pub fn expire(&self, now: u64) {
-        self.header().logical_expires_at.fetch_min(now, Relaxed);
+        let header = self.header();
+        // Rounded down: stale from `now` at the latest. (Offsets are in the order of the
+        // times they stand for, so the smaller offset is the earlier expiry.)
+        let after = offset::encode_down(now.saturating_sub(header.created_at));
+        header.stale_after.fetch_min(after, Relaxed);
     }
 
     /// The bytes the entry weighs under `key`: key, value and tags.
@@ -508,8 +541,8 @@ mod tests {
     fn an_entry_is_one_allocation_behind_a_thin_pointer() {
         assert_eq!(std::mem::size_of::<Entry>(), 8);
         assert_eq!(std::mem::size_of::<Option<Entry>>(), 8);
-        // The header, then the bytes: a ~100-byte key and value take a 160-byte chunk.
-        assert_eq!(std::mem::size_of::<Header>(), 48);
+        // The header, then the bytes: a ~100-byte key and value take a 144-byte chunk.
+        assert_eq!(std::mem::size_of::<Header>(), 32);
         let entry = Entry::new(Value::text("{}"), 0, None, 0, vec!["t".into()])
             .filed_under("users:1")
             .unwrap();
@@ -579,6 +612,46 @@ mod tests {
             .sum();
         assert_eq!(winners, 1);
         assert_eq!(entry.refresh_at(), None);
+    }
+
+    #[test]
+    fn long_lifetimes_round_up_to_the_second_and_expire_turns_stale_at_once() {
+        let (now, day) = (1_700_000_000_123, 86_400_000);
+        let short = Entry::new(Value::text("v"), now, Some(day + 1), 7, vec![]);
+        assert_eq!(short.logical_expires_at(), Some(now + day + 1));
+        assert_eq!(short.physical_expires_at(), Some(now + day + 8));
+        let long = Entry::new(Value::text("v"), now, Some(30 * day + 1), 0, vec![]);
+        assert_eq!(long.logical_expires_at(), Some(now + 30 * day + 1_000));
+        assert!(long.is_fresh(now + 30 * day + 999) && !long.is_fresh(now + 30 * day + 1_000));
+        // Turned stale 40 days in, at a time that is not a whole second past its creation:
+        // stale then, not a fraction of a second later.
+        let at = now + 40 * day + 1_500;
+        let old = Entry::new(Value::text("v"), now, Some(50 * day), 0, vec![]);
+        old.expire(at);
+        assert!(!old.is_fresh(at) && old.is_fresh(at - 1_000));
+        assert!(old.is_alive(at));
+        // Past ~68 years is never.
+        let forever = Entry::new(Value::text("v"), now, Some(100 * 365 * day), 0, vec![]);
+        assert_eq!(
+            (forever.logical_expires_at(), forever.physical_expires_at()),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn a_key_past_16_mib_is_not_filed() {
+        let long = "k".repeat(MAX_KEY_BYTES + 1);
+        assert!(Entry::new(Value::text("v"), 0, None, 0, vec![])
+            .filed_under(&long)
+            .is_none());
+        let longest = &long[1..];
+        let entry = Entry::new(Value::text("v"), 0, Some(5), 0, vec!["t".into()]);
+        let filed = entry.filed_under(longest).unwrap();
+        assert_eq!(
+            (filed.key(), filed.value(), filed.tags()),
+            (longest, ValueRef::Text("v"), &[Box::from("t")][..])
+        );
+        assert_eq!(filed.logical_expires_at(), Some(5));
     }
 
     #[test]

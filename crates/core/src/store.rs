@@ -21,7 +21,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, RwLock};
 
 use crate::clock::now_ms;
-use crate::entry::Entry;
+use crate::entry::{Entry, MAX_KEY_BYTES};
 use crate::error::CoreError;
 use crate::hashing::KeyHasher;
 use crate::index::Index;
@@ -299,8 +299,8 @@ impl L1Store {
 
     /// Stores `entry` under `key`, replacing what was there.
     ///
-    /// Fails with [`CoreError::EntryTooLarge`] when the entry exceeds `maxEntrySize`;
-    /// the previous entry under `key`, if any, is then removed, so that a read never
+    /// Fails with [`CoreError::EntryTooLarge`] when the entry exceeds `maxEntrySize`, or
+    /// its key [`MAX_KEY_BYTES`]; the previous entry under `key`, if any, is then removed, so that a read never
     /// returns a value older than the one the caller tried to write.
     pub fn set(&self, key: &str, entry: Entry) -> Result<(), CoreError> {
         if let Some(limit) = self.max_entry_size {
@@ -314,17 +314,19 @@ impl L1Store {
                 return Err(CoreError::EntryTooLarge { size, limit });
             }
         }
-        L1Counters::bump(&self.shared.counters.writes);
         let weight = self.weigher.weigh(key, &entry);
         let now = entry.created_at();
         let slot = entry.slot();
         let Some(entry) = entry.filed_under(key) else {
+            // A key past MAX_KEY_BYTES: never stored, so nothing older is under it.
+            L1Counters::bump(&self.shared.counters.rejected);
             if let Some(slot) = slot {
                 self.shared.slots.lock().free(slot);
             }
-            let (size, limit) = (key.len() as u64, u64::from(u32::MAX));
+            let (size, limit) = (key.len() as u64, MAX_KEY_BYTES as u64);
             return Err(CoreError::EntryTooLarge { size, limit });
         };
+        L1Counters::bump(&self.shared.counters.writes);
         let mut index = self.shared.index.write();
         if let Some(slot) = slot {
             self.shared.slots.lock().file(slot, index.hash(key));
