@@ -122,6 +122,13 @@ impl Header {
         ((self.shape & KEY) >> KEY_SHIFT) as usize
     }
 
+    /// The time `after` (one of the header's offsets) stands for, in ms since the epoch;
+    /// `None` never (a time at `u64::MAX` is as good as never).
+    #[inline]
+    fn time_after(&self, after: u32) -> Option<u64> {
+        offset::after(self.created_at, after).filter(|&at| at != NEVER)
+    }
+
     /// The text's length in bytes (0 for a slot value).
     #[inline]
     fn text_len(&self) -> usize {
@@ -380,10 +387,10 @@ impl Entry {
     #[inline]
     pub fn claim_refresh(&self, now: u64) -> bool {
         let header = self.header();
-        let after = header.refresh_after.load(Relaxed);
         // An entry without eager refresh costs one load and one comparison.
-        after != offset::NEVER
-            && offset::after(header.created_at, after).is_some_and(|at| now >= at)
+        header
+            .time_after(header.refresh_after.load(Relaxed))
+            .is_some_and(|at| now >= at)
             && header.refresh_after.swap(offset::NEVER, Relaxed) != offset::NEVER
     }
 
@@ -391,7 +398,7 @@ impl Entry {
     /// none or it was claimed.
     pub fn refresh_at(&self) -> Option<u64> {
         let header = self.header();
-        offset::after(header.created_at, header.refresh_after.load(Relaxed))
+        header.time_after(header.refresh_after.load(Relaxed))
     }
 
     /// Whether the entry is still fresh (logically unexpired) at `now`.
@@ -411,8 +418,7 @@ impl Entry {
     #[inline]
     pub fn physical_expires_at(&self) -> Option<u64> {
         let header = self.header();
-        // A deadline at u64::MAX is as good as never.
-        offset::after(header.created_at, header.dropped_after).filter(|&at| at != NEVER)
+        header.time_after(header.dropped_after)
     }
 
     /// The value.
@@ -501,8 +507,7 @@ impl Entry {
     #[inline]
     pub fn logical_expires_at(&self) -> Option<u64> {
         let header = self.header();
-        // A deadline at u64::MAX is as good as never.
-        offset::after(header.created_at, header.stale_after.load(Relaxed)).filter(|&at| at != NEVER)
+        header.time_after(header.stale_after.load(Relaxed))
     }
 
     /// Turns the entry stale at `now` (if it was not already), keeping its physical expiry
