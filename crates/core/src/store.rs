@@ -300,8 +300,8 @@ impl L1Store {
     /// Stores `entry` under `key`, replacing what was there.
     ///
     /// Fails with [`CoreError::EntryTooLarge`] when the entry exceeds `maxEntrySize`, or
-    /// its key [`MAX_KEY_BYTES`]; the previous entry under `key`, if any, is then removed, so that a read never
-    /// returns a value older than the one the caller tried to write.
+    /// its key [`MAX_KEY_BYTES`]; the previous entry under `key`, if any, is then removed,
+    /// so that a read never returns a value older than the one the caller tried to write.
     pub fn set(&self, key: &str, entry: Entry) -> Result<(), CoreError> {
         if let Some(limit) = self.max_entry_size {
             let size = entry.weight(key);
