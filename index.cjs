@@ -874,3 +874,4 @@ module.exports.l2Invalidations = nativeBinding.l2Invalidations
 module.exports.l2Prune = nativeBinding.l2Prune
 module.exports.l2RecordInvalidations = nativeBinding.l2RecordInvalidations
 module.exports.l2SetMany = nativeBinding.l2SetMany
+module.exports.publishedClock = nativeBinding.publishedClock

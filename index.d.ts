@@ -411,3 +411,11 @@ export interface L2Write {
   /** When the value was computed (a factory's start), in ms since the epoch; now if absent. */
   createdAt?: number
 }
+
+/**
+ * A 16-byte `ArrayBuffer` over a cell of the published clock: `[0]` the time in ms since
+ * the epoch (`Infinity`: read the real clock), `[1]` written non-zero by the reader on use.
+ * The cell lives as long as the buffer. `null` where the runtime allows no external
+ * buffers (Electron): a copy would never change, so the caller reads the real clock.
+ */
+export declare function publishedClock(): ArrayBuffer | null

@@ -6,6 +6,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub mod published;
+
 /// Milliseconds since the Unix epoch, as `Date.now()` gives them in JavaScript.
 ///
 /// ```

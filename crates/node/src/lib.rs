@@ -6,6 +6,7 @@
 #![deny(clippy::all)]
 
 mod bus;
+mod clock;
 mod convert;
 mod file;
 mod guard;
