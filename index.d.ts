@@ -267,6 +267,9 @@ export declare function l1Peek(store: L1Handle, key: string): EntrySnapshot | nu
 /**
  * Counts fresh hits the facade answered itself from a `serialize: false` store's slots
  * (the first `count` numbers of `slots`), and tells the eviction policy of them as reads.
+ *
+ * `slots` is borrowed as a slice for the call (napi-rs's `Uint32Array` argument would
+ * also take a reference to the array, for nothing: the call does not keep it).
  */
 export declare function l1RecordSlotHits(store: L1Handle, slots: Uint32Array, count: number): void
 

@@ -107,10 +107,17 @@ fn replay_thread() -> Option<&'static Thread> {
         .as_ref()
 }
 
+/// What a read is recorded as: the low 32 bits of its key's hash. The policy keeps only
+/// the low 29 ([`WTinyLfu::record_read_hash`] narrows what it is given), so the other
+/// half of a 64-bit hash would be bytes written, queued and read for nothing.
+///
+/// [`WTinyLfu::record_read_hash`]: crate::policy::WTinyLfu::record_read_hash
+pub(crate) type ReadHash = u32;
+
 /// The reads of one store not yet replayed against its policy.
 pub(crate) struct ReadBuffer {
-    current: Mutex<Vec<u64>>,
-    queued: Mutex<VecDeque<Vec<u64>>>,
+    current: Mutex<Vec<ReadHash>>,
+    queued: Mutex<VecDeque<Vec<ReadHash>>>,
     /// Whether the store is on the replay thread's list (so that it is put there once).
     scheduled: AtomicBool,
 }
@@ -130,7 +137,7 @@ impl ReadBuffer {
     #[inline]
     pub(crate) fn record<T: Replay + 'static>(&self, hash: u64, target: &Arc<T>) -> bool {
         let mut current = self.current.lock();
-        current.push(hash);
+        current.push(hash as ReadHash);
         if current.len() < BATCH {
             return false;
         }
@@ -143,7 +150,7 @@ impl ReadBuffer {
     /// Returns how many batches were dropped.
     pub(crate) fn record_all<T: Replay + 'static>(
         &self,
-        hashes: impl IntoIterator<Item = u64>,
+        hashes: impl IntoIterator<Item = ReadHash>,
         target: &Arc<T>,
     ) -> u64 {
         let mut dropped = 0;
@@ -163,7 +170,7 @@ impl ReadBuffer {
     }
 
     #[cold]
-    fn queue<T: Replay + 'static>(&self, batch: Vec<u64>, target: &Arc<T>) -> bool {
+    fn queue<T: Replay + 'static>(&self, batch: Vec<ReadHash>, target: &Arc<T>) -> bool {
         {
             let mut queued = self.queued.lock();
             if queued.len() >= QUEUED_BATCHES {
@@ -188,7 +195,7 @@ impl ReadBuffer {
         // Cleared first: a batch queued from now on puts the store on the list again.
         self.scheduled.store(false, SeqCst);
         while let Some(batch) = self.queued.lock().pop_front() {
-            batch.iter().for_each(|&hash| apply(hash));
+            batch.iter().for_each(|&hash| apply(u64::from(hash)));
         }
     }
 
@@ -197,7 +204,7 @@ impl ReadBuffer {
     pub(crate) fn drain(&self, mut apply: impl FnMut(u64)) {
         self.drain_queued(&mut apply);
         let mut current = self.current.lock();
-        current.iter().for_each(|&hash| apply(hash));
+        current.iter().for_each(|&hash| apply(u64::from(hash)));
         current.clear();
     }
 }

@@ -8,6 +8,8 @@
 //!
 //! [`Value::Slot`]: crate::entry::Value::Slot
 
+use crate::read_buffer::ReadHash;
+
 /// Freed slots, and the key hash of each slot as last filed.
 #[derive(Debug, Default)]
 pub(crate) struct SlotLedger {
@@ -15,10 +17,10 @@ pub(crate) struct SlotLedger {
     /// How many of `freed` held a key that left the store (evicted or expired), rather
     /// than a value replaced under a key that stays.
     lost: usize,
-    /// By slot number: the hash of the key the slot was last stored under. A freed slot
-    /// keeps its last hash until it is filed again, so a read reported late still counts
-    /// for the key it was a read of.
-    hashes: Vec<u64>,
+    /// By slot number: the hash of the key the slot was last stored under, as the read
+    /// buffer records it (its low 32 bits). A freed slot keeps its last hash until it is
+    /// filed again, so a read reported late still counts for the key it was a read of.
+    hashes: Vec<ReadHash>,
 }
 
 impl SlotLedger {
@@ -28,7 +30,7 @@ impl SlotLedger {
         if at >= self.hashes.len() {
             self.hashes.resize(at + 1, 0);
         }
-        self.hashes[at] = hash;
+        self.hashes[at] = hash as ReadHash;
     }
 
     /// Notes that the entry holding `slot` left the store.
@@ -52,8 +54,9 @@ impl SlotLedger {
         self.lost
     }
 
-    /// The key hash `slot` was last filed under; `None` for a slot never filed.
-    pub(crate) fn hash_of(&self, slot: u32) -> Option<u64> {
+    /// The key hash `slot` was last filed under, as the read buffer records it; `None` for
+    /// a slot never filed.
+    pub(crate) fn hash_of(&self, slot: u32) -> Option<ReadHash> {
         self.hashes.get(slot as usize).copied()
     }
 }

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::Uint32Array;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 use rustocache_core::clock::now_ms;
@@ -312,11 +311,14 @@ pub fn l1_take_freed_slots(store: L1Ref) -> Vec<u32> {
 
 /// Counts fresh hits the facade answered itself from a `serialize: false` store's slots
 /// (the first `count` numbers of `slots`), and tells the eviction policy of them as reads.
+///
+/// `slots` is borrowed as a slice for the call (napi-rs's `Uint32Array` argument would
+/// also take a reference to the array, for nothing: the call does not keep it).
 #[napi(
     catch_unwind,
     ts_args_type = "store: L1Handle, slots: Uint32Array, count: number"
 )]
-pub fn l1_record_slot_hits(store: L1Ref, slots: Uint32Array, count: u32) -> Result<()> {
+pub fn l1_record_slot_hits(store: L1Ref, slots: &[u32], count: u32) -> Result<()> {
     let slots = slots.get(..count as usize).ok_or_else(|| {
         Error::new(
             Status::InvalidArg,
