@@ -1419,6 +1419,23 @@ scenario('edge: empty prefix and clear', async (lib) => {
   return { a: await cache.has({ key: 'a' }), nsB: await cache.namespace('ns').has({ key: 'b' }) }
 })
 
+scenario('edge: Date.now() moved an hour ahead', async (lib) => {
+  const observed: Record<string, unknown> = {}
+  for (const serialize of [true, false]) {
+    const cache = create(lib, { driver: { serialize } })
+    await cache.set({ key: 'a', value: 'one', ttl: '1m' })
+    const realNow = Date.now
+    Date.now = () => realNow() + 3_600_000
+    try {
+      observed[`serialize ${serialize}`] = await cache.get({ key: 'a' })
+    } finally {
+      Date.now = realNow
+    }
+    await cache.disconnectAll()
+  }
+  return observed
+})
+
 scenario('stores: separate stores with their own prefixes share no entries', async (lib) => {
   const bento = new lib.BentoCache({
     default: 'one',
@@ -1495,6 +1512,13 @@ const DIFFERENCES: Record<string, { readme: string; check: (rusto: any, bento: a
     check: (rusto, bento) => {
       expect(rusto).toEqual({ a: undefined })
       expect(bento).toEqual({ a: 'a' })
+    },
+  },
+  'edge: Date.now() moved an hour ahead': {
+    readme: '27: expiry follows the system clock, not Date.now()',
+    check: (rusto, bento) => {
+      expect(rusto).toEqual({ 'serialize true': 'one', 'serialize false': 'one' })
+      expect(bento).toEqual({ 'serialize true': undefined, 'serialize false': undefined })
     },
   },
   'edge: empty prefix and clear': {
