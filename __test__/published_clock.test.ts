@@ -1,7 +1,10 @@
+import { execFileSync } from 'node:child_process'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { publishedClock } from '../src/native.js'
-import { isBefore } from '../src/published_clock.js'
+import { isBefore, usePublishedClock } from '../src/published_clock.js'
 import { createCache, sleep as pause } from './helpers.js'
 
 describe('the published clock', () => {
@@ -27,7 +30,8 @@ describe('the published clock', () => {
   })
 
   it('answers deadlines as Date.now() does, far from them and near them', async () => {
-    // Read once so that the published time is live, then let it tick.
+    // Mapped and read once so that the published time is live, then let it tick.
+    usePublishedClock()
     isBefore(0)
     await sleep(50)
     const now = Date.now()
@@ -59,5 +63,26 @@ describe('a serialize: false store answering hits by the published clock', () =>
     await pause(1_150)
     expect(await bento.get({ key: 'long' })).toBeUndefined()
     await bento.disconnectAll()
+  })
+})
+
+describe('the clock thread', () => {
+  // In a child process of its own: the thread is process-wide, and other suites start it.
+  const threadsAfter = (serialize: boolean) =>
+    execFileSync(process.execPath, ['--input-type=module', '-e', `
+      import { readdirSync, readFileSync } from 'node:fs'
+      import { BentoCache, bentostore } from '${pathToFileURL(resolve('dist/index.js')).href}'
+      import { memoryDriver } from '${pathToFileURL(resolve('dist/drivers/memory.js')).href}'
+      const bento = new BentoCache({ default: 'm', stores: { m: bentostore().useL1Layer(memoryDriver({ serialize: ${serialize} })) } })
+      await bento.set({ key: 'a', value: 1 })
+      await bento.get({ key: 'a' })
+      const names = readdirSync('/proc/self/task').map((task) => readFileSync('/proc/self/task/' + task + '/comm', 'utf8').trim())
+      console.log(JSON.stringify(names))
+      await bento.disconnectAll()
+    `], { encoding: 'utf8' })
+
+  it.runIf(process.platform === 'linux')('runs only once a serialize: false store exists', () => {
+    expect(JSON.parse(threadsAfter(true))).not.toContain('rustocache-cloc')
+    expect(JSON.parse(threadsAfter(false))).toContain('rustocache-cloc')
   })
 })

@@ -10,13 +10,24 @@ const MARGIN_MS = 1_000
 /**
  * The engine's published clock (see `clock/published.rs`): `[0]` the time in ms since the
  * epoch, kept by a Rust thread (`Infinity` when unknown: idle, or not started yet); `[1]`
- * set here on each use, which keeps the thread ticking. `null` where the runtime allows no
- * external buffers: `Date.now()` then decides every time.
+ * set here on each use, which keeps the thread ticking. `null` until
+ * {@link usePublishedClock}, and where the runtime allows no external buffers: `Date.now()`
+ * then decides every time.
  */
-const cell: Float64Array | null = (() => {
+let cell: Float64Array | null = null
+let asked = false
+
+/**
+ * Maps this realm's cell of the published clock, starting the engine's clock thread if it
+ * is not running: called by the first store that reads it (a `serialize: false` store's
+ * slot index), so that a process without one runs no clock thread.
+ */
+export function usePublishedClock(): void {
+  if (asked) return
+  asked = true
   const buffer = publishedClock()
-  return buffer === null ? null : new Float64Array(buffer)
-})()
+  if (buffer !== null) cell = new Float64Array(buffer)
+}
 
 /**
  * Whether `deadline` (ms since the epoch) is still ahead, as `Date.now() < deadline`

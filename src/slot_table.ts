@@ -1,5 +1,5 @@
 import { l1RecordSlotHits, l1TakeFreedSlots, type L1Handle } from './native.js'
-import { isBefore } from './published_clock.js'
+import { isBefore, usePublishedClock } from './published_clock.js'
 
 /** What {@link SlotTable.hit} returns when it cannot answer: the store must be asked. */
 export const ASK_STORE: unique symbol = Symbol('rustocache.askStore')
@@ -50,7 +50,9 @@ export class SlotTable {
   #hits = new Uint32Array(HIT_BATCH)
   #hitCount = 0
 
-  constructor(private readonly store: L1Handle) {}
+  constructor(private readonly store: L1Handle) {
+    usePublishedClock()
+  }
 
   /**
    * The value under `storedKey` if its entry is surely fresh now, counted as a hit; else
