@@ -114,6 +114,12 @@ fn replay_thread() -> Option<&'static Thread> {
 /// [`WTinyLfu::record_read_hash`]: crate::policy::WTinyLfu::record_read_hash
 pub(crate) type ReadHash = u32;
 
+/// A key's 64-bit hash as a read is recorded (its low 32 bits).
+#[inline]
+pub(crate) fn read_hash(hash: u64) -> ReadHash {
+    hash as ReadHash
+}
+
 /// The reads of one store not yet replayed against its policy.
 pub(crate) struct ReadBuffer {
     current: Mutex<Vec<ReadHash>>,
@@ -137,7 +143,7 @@ impl ReadBuffer {
     #[inline]
     pub(crate) fn record<T: Replay + 'static>(&self, hash: u64, target: &Arc<T>) -> bool {
         let mut current = self.current.lock();
-        current.push(hash as ReadHash);
+        current.push(read_hash(hash));
         if current.len() < BATCH {
             return false;
         }

@@ -8,7 +8,7 @@
 //!
 //! [`Value::Slot`]: crate::entry::Value::Slot
 
-use crate::read_buffer::ReadHash;
+use crate::read_buffer::{read_hash, ReadHash};
 
 /// Freed slots, and the key hash of each slot as last filed.
 #[derive(Debug, Default)]
@@ -30,7 +30,7 @@ impl SlotLedger {
         if at >= self.hashes.len() {
             self.hashes.resize(at + 1, 0);
         }
-        self.hashes[at] = hash as ReadHash;
+        self.hashes[at] = read_hash(hash);
     }
 
     /// Notes that the entry holding `slot` left the store.

@@ -2,7 +2,7 @@
 //! much: a JavaScript hit answered without a call into Rust spends a fifth of its time in
 //! `Date.now()` (~40 ns on these machines); a load from a typed array costs ~1 ns.
 //!
-//! One background thread (started with the first [`ClockCell`]) writes the time, in whole
+//! One background thread (started with the first [`PublishedClock`]) writes the time, in whole
 //! milliseconds since the Unix epoch, into every live cell every [`TICK`]. A reader that
 //! has not touched its cell for [`IDLE_AFTER`] is not kept up to date: the thread then
 //! writes `+∞` into the cells and wakes only every [`IDLE_TICK`], so an idle process costs
