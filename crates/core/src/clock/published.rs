@@ -79,9 +79,18 @@ impl PublishedClock {
             .push(cell.as_ptr() as usize);
         START.call_once(|| {
             // Without the thread every cell keeps reading +∞: readers use the real clock.
-            let _ = thread::Builder::new()
+            // Wait until it runs (std names a thread before running its body), so that
+            // once the first handle exists the thread is visible to the process's tools.
+            let (started, running) = std::sync::mpsc::channel();
+            let spawned = thread::Builder::new()
                 .name("rustocache-clock".into())
-                .spawn(publish_forever);
+                .spawn(move || {
+                    let _ = started.send(());
+                    publish_forever()
+                });
+            if spawned.is_ok() {
+                let _ = running.recv();
+            }
         });
         PublishedClock { cell }
     }
