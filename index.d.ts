@@ -219,8 +219,9 @@ export declare function l1Expire(store: L1Handle, key: string): boolean
 export declare function l1ExpireTagged(store: L1Handle, tags: string[]): number
 
 /**
- * As `l1ExpireTagged`, for a `serialize: false` store: returns the slots of the entries it
- * turned stale, which the facade's index then stops answering for.
+ * As `l1ExpireTagged`, for a store whose hits the facade answers from slots (its values, or
+ * mirrors of its text): returns the slots of the entries it turned stale, which the
+ * facade's index then stops answering for.
  */
 export declare function l1ExpireTaggedSlots(store: L1Handle, tags: string[]): Array<number>
 
@@ -258,6 +259,15 @@ export interface L1Limits {
   maxEntrySize?: number
 }
 
+/**
+ * Lends `slot` to the facade as the mirror of the fresh text entry under `key`: the facade
+ * keeps the entry's decoded value there and answers its fresh hits itself (reported with
+ * `l1RecordSlotHits`) until the time returned, in ms since the epoch (`Infinity`: no end);
+ * the slot is freed as a `serialize: false` slot is, when that entry leaves the store.
+ * Returns -1, lending nothing, when the key holds no fresh text entry.
+ */
+export declare function l1Mirror(store: L1Handle, key: string, slot: number): number
+
 /** The namespace `name` nested in `store`'s namespace, on the same store. */
 export declare function l1Namespace(store: L1Handle, name: string): L1Handle
 
@@ -273,16 +283,26 @@ export declare function l1Peek(store: L1Handle, key: string): EntrySnapshot | nu
  */
 export declare function l1RecordSlotHits(store: L1Handle, slots: Uint32Array, count: number): void
 
+/**
+ * As `l1Mirror`, when the facade has no slot free: lends it `slot`, which mirrors another
+ * entry, if that entry is no longer fresh or `key` was read more often lately (the policy's
+ * frequency estimate). Returns -1, changing nothing, otherwise: the facade keeps the other
+ * mirror.
+ */
+export declare function l1Remirror(store: L1Handle, key: string, slot: number): number
+
 /** Starts or stops keeping evicted keys for `l1TakeEvictions` (off until asked). */
 export declare function l1ReportEvictions(store: L1Handle, on: boolean): void
 
 /**
  * Stores serialized text fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer;
  * with `refreshIn`, a `getOrSet` hit from `refreshIn` ms on starts an eager refresh.
- * Returns `false` when the entry exceeds `maxEntrySize`: it was refused and the key now
- * holds nothing, as bentocache (lru-cache) does.
+ * Returns -1 when the entry exceeds `maxEntrySize`: it was refused and the key now holds
+ * nothing, as bentocache (lru-cache) does. Else, as `l1SetSlot`, how many of the freed
+ * slots waiting for `l1TakeFreedSlots` (here: mirrors, see `l1Mirror`) held keys the store
+ * no longer has.
  */
-export declare function l1Set(store: L1Handle, key: string, text: string, ttl: number | null, grace: number, tags?: string[] | null, refreshIn?: number | null): boolean
+export declare function l1Set(store: L1Handle, key: string, text: string, ttl: number | null, grace: number, tags?: string[] | null, refreshIn?: number | null): number
 
 /**
  * As `l1Set`, for a value the host keeps by reference in slot `slot` (`serialize: false`).
@@ -315,7 +335,10 @@ export interface L1StatsOut {
 /** The keys evicted or expired since the last call, oldest first. */
 export declare function l1TakeEvictions(store: L1Handle): Evictions
 
-/** Slots of `serialize: false` values that left the store since the last call. */
+/**
+ * Slots of `serialize: false` values, and of mirrors, that left the store since the last
+ * call.
+ */
 export declare function l1TakeFreedSlots(store: L1Handle): Array<number>
 
 /** Removes the keys under `namespace` (all the tier's keys for an empty one). */

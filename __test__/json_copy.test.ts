@@ -35,6 +35,23 @@ describe('copyParsed', () => {
     expect(Object.keys(copy)).toEqual(['a'])
   })
 
+  it('shares nothing with the parse: nested objects and arrays are copies too', () => {
+    const text = '{"a":{"b":[{"c":1}]},"d":[[2]]}'
+    const parsed = JSON.parse(text)
+    const copy = copyParsed(parsed, text) as any
+    copy.a.b[0].c = 9
+    copy.a.b.push(3)
+    copy.d[0][0] = 9
+    expect(parsed).toStrictEqual(JSON.parse(text))
+  })
+
+  it('does not copy an object-valued property added to Object.prototype either', () => {
+    ;(Object.prototype as any).polluted = { deep: true }
+    const copy = copyOf('{"a":{"b":1}}') as object
+    expect(Object.keys(copy)).toEqual(['a'])
+    expect(Object.hasOwn(copy, 'polluted')).toBe(false)
+  })
+
   it('falls back to parsing again when nesting is too deep to copy recursively', () => {
     const depth = 200_000
     const text = '['.repeat(depth) + ']'.repeat(depth)

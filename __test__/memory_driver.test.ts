@@ -581,3 +581,142 @@ describe('serialize: false: hits answered in JavaScript', () => {
     }
   })
 })
+
+/** The decoded mirrors of a `serialize: true` store (white-box: not part of the public API). */
+function mirrorsOf(bento: ReturnType<typeof createCache>): { values: unknown[]; isFresh(key: string): boolean } | null {
+  return (bento.use() as any).l1.mirrors
+}
+
+describe('serialize: true: hits answered from decoded mirrors', () => {
+  it('each hit is a fresh copy, equal to the value; mutating one changes nothing', async () => {
+    const bento = createCache()
+    await bento.set({ key: 'k', value: { list: [1, { deep: 'x' }], n: null } })
+    const first = await bento.get({ key: 'k' })
+    const second = await bento.get({ key: 'k' })
+    expect(mirrorsOf(bento)!.isFresh('k')).toBe(true)
+    expect(second).toEqual({ list: [1, { deep: 'x' }], n: null })
+    expect(second).not.toBe(first)
+    ;(second as any).list[1].deep = 'changed'
+    expect(await bento.get({ key: 'k' })).toEqual({ list: [1, { deep: 'x' }], n: null })
+    expect(await bento.getOrSet({ key: 'k', factory: () => 'never' })).toEqual({ list: [1, { deep: 'x' }], n: null })
+  })
+
+  it('a value with an own __proto__ key comes back with it, as JSON.parse makes it', async () => {
+    const bento = createCache()
+    await bento.set({ key: 'p', value: JSON.parse('{"__proto__": {"x": 1}, "y": 2}') })
+    for (let i = 0; i < 3; i++) {
+      const value = (await bento.get({ key: 'p' })) as object
+      expect(Object.keys(value)).toEqual(['__proto__', 'y'])
+      expect(Object.getPrototypeOf(value)).toBe(Object.prototype)
+    }
+  })
+
+  it('the store counts them exactly, and its policy hears of them (frequently read keys survive a scan)', async () => {
+    const bento = createCache({ driver: { maxItems: 100 } })
+    for (let i = 0; i < 10; i++) await bento.set({ key: `hot${i}`, value: { i } })
+    for (let round = 0; round < 30; round++) for (let i = 0; i < 10; i++) await bento.get({ key: `hot${i}` })
+    await bento.get({ key: 'absent' })
+    expect(bento.getStats().l1).toMatchObject({ hits: 300, misses: 1 })
+    for (let i = 0; i < 2000; i++) await bento.set({ key: `cold${i}`, value: { i } })
+    let survivors = 0
+    for (let i = 0; i < 10; i++) if ((await bento.get({ key: `hot${i}` }))?.i === i) survivors++
+    expect(survivors).toBeGreaterThanOrEqual(8)
+  })
+
+  it('set, delete, deleteMany, pull, clear, expire and the tag operations are seen by the next read', async () => {
+    const bento = createCache({ grace: '2s' })
+    const read = async (key: string) => bento.get({ key })
+    for (const key of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
+      await bento.set({ key, value: { key }, tags: [`t-${key}`] })
+      expect(await read(key)).toEqual({ key })
+    }
+    await bento.set({ key: 'a', value: { key: 'a2' } })
+    expect(await read('a')).toEqual({ key: 'a2' })
+    await bento.delete({ key: 'b' })
+    await bento.deleteMany({ keys: ['c'] })
+    expect(await bento.pull('d')).toEqual({ key: 'd' })
+    await bento.deleteByTag({ tags: ['t-e'] })
+    for (const key of ['b', 'c', 'd', 'e']) expect(await read(key)).toBeUndefined()
+    // Turned stale: no longer a fresh hit; grace serves the old value to getOrSet only.
+    await bento.expire({ key: 'f' })
+    await bento.expireByTag({ tags: ['t-g'] })
+    expect([mirrorsOf(bento)!.isFresh('f'), mirrorsOf(bento)!.isFresh('g'), mirrorsOf(bento)!.isFresh('h')]).toEqual([false, false, true])
+    expect(await bento.getOrSet({ key: 'f', factory: () => ({ key: 'f2' }) })).toEqual({ key: 'f' })
+    await eventually(async () => (await read('f'))?.key === 'f2')
+    await bento.clear()
+    expect(await read('h')).toBeUndefined()
+    expect(await bento.has({ key: 'h' })).toBe(false)
+  })
+
+  it('a ttl ends the hits on time', async () => {
+    const bento = createCache()
+    await bento.set({ key: 'k', value: { v: 1 }, ttl: 60 })
+    expect(await bento.get({ key: 'k' })).toEqual({ v: 1 })
+    expect(await bento.get({ key: 'k' })).toEqual({ v: 1 })
+    await sleep(90)
+    expect(await bento.get({ key: 'k' })).toBeUndefined()
+  })
+
+  it('a key of a namespace and its full name under the root are one entry', async () => {
+    const bento = createCache()
+    const users = bento.namespace('users')
+    await users.set({ key: '1', value: { n: 1 } })
+    expect(await users.get({ key: '1' })).toEqual({ n: 1 })
+    await bento.set({ key: 'users:1', value: { n: 2 } })
+    expect(await users.get({ key: '1' })).toEqual({ n: 2 })
+    expect(await users.get({ key: '1' })).toEqual({ n: 2 })
+    await bento.delete({ key: 'users:1' })
+    expect(await users.get({ key: '1' })).toBeUndefined()
+  })
+
+  it('a key evicted by a write is not answered from its decoded value', async () => {
+    const bento = createCache({ driver: { maxItems: 5 } })
+    for (let i = 0; i < 200; i++) {
+      await bento.set({ key: `k${i}`, value: { i } })
+      let readable = 0
+      for (let j = 0; j <= i; j++) {
+        const value = await bento.get({ key: `k${j}` })
+        if (value !== undefined) {
+          readable++
+          expect(value).toEqual({ i: j })
+        }
+      }
+      expect(readable).toBe(bento.getStats().l1.entries)
+    }
+  })
+
+  it('keeps at most maxDecoded values, and every read past them is still right', async () => {
+    const bento = createCache({ driver: { maxItems: 100, maxDecoded: 3 } })
+    for (let i = 0; i < 10; i++) await bento.set({ key: `k${i}`, value: { i } })
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 10; i++) expect(await bento.get({ key: `k${round % 2 ? i : 9 - i}` })).toEqual({ i: round % 2 ? i : 9 - i })
+      expect(mirrorsOf(bento)!.values.length).toBeLessThanOrEqual(3)
+    }
+    expect(bento.getStats().l1).toMatchObject({ hits: 200, misses: 0 })
+  })
+
+  it('maxDecoded: 0 turns them off; the default is min(maxItems, 10,000)', async () => {
+    expect(mirrorsOf(createCache({ driver: { maxDecoded: 0 } }))).toBeNull()
+    expect((mirrorsOf(createCache({ driver: { maxItems: 7 } })) as any).capacity).toBe(7)
+    expect((mirrorsOf(createCache({ driver: { maxItems: 1_000_000 } })) as any).capacity).toBe(10_000)
+    expect(mirrorsOf(createCache({ driver: { serialize: false } }))).toBeNull()
+  })
+})
+
+describe('decoded mirrors under reads that do not repeat', () => {
+  it('are set aside while few reads find them, and consulted again later, the values right throughout', async () => {
+    const bento = createCache({ driver: { maxItems: 50_000, maxDecoded: 100 } })
+    for (let i = 0; i < 4000; i++) await bento.set({ key: `k${i}`, value: { i } })
+    const mirrors = mirrorsOf(bento) as any
+    // A scan over 40 times as many keys as slots: almost no read is answered by a mirror.
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 4000; i++) expect(await bento.get({ key: `k${i}` })).toEqual({ i })
+    expect(mirrors.consulted).toBe(false)
+    // Then a hot set that fits: once the store has answered enough reads, the mirrors are back.
+    for (let n = 0; n < 80_000; n++) expect(await bento.get({ key: `k${n % 50}` })).toEqual({ i: n % 50 })
+    expect(mirrors.consulted).toBe(true)
+    const before = bento.getStats().l1.hits
+    for (let i = 0; i < 50; i++) await bento.get({ key: `k${i}` })
+    expect(bento.getStats().l1.hits - before).toBe(50)
+    expect(mirrors.isFresh('k0')).toBe(true)
+  })
+})

@@ -267,6 +267,19 @@ describe('bad input', () => {
     expect(() => createCache({ driver: { serialize: false, maxItems: 10 } })).not.toThrow()
   })
 
+  it.each([-1, 1.5, '10', NaN, Infinity])('maxDecoded %s throws E_INVALID_OPTION', (maxDecoded) => {
+    expectInvalidOption(() => createCache({ driver: { maxDecoded: maxDecoded as any } }), 'maxDecoded')
+  })
+
+  it('a positive maxDecoded where values are not decoded ahead (serialize: false, shared, custom serializer) throws E_INVALID_OPTION', () => {
+    expectInvalidOption(() => createCache({ driver: { serialize: false, maxDecoded: 10 } }), 'maxDecoded')
+    expectInvalidOption(() => createCache({ driver: { shared: 'options-max-decoded', maxDecoded: 10 } }), 'maxDecoded')
+    const serializer = { serialize: (v: unknown) => JSON.stringify(v), deserialize: (t: string) => JSON.parse(t) }
+    expectInvalidOption(() => createCache({ serializer, driver: { maxDecoded: 10 } }), 'maxDecoded')
+    expect(() => createCache({ serializer, driver: { maxDecoded: 0 } })).not.toThrow()
+    expect(() => createCache({ serializer, driver: {} })).not.toThrow()
+  })
+
   it('a default naming no store throws E_INVALID_OPTION', () => {
     expectInvalidOption(
       () => new BentoCache({ default: 'nope' as any, stores: { m: bentostore().useL1Layer(memoryDriver()) } }),

@@ -68,12 +68,12 @@ describe('a serialize: false store answering hits by the published clock', () =>
 
 describe('the clock thread', () => {
   // In a child process of its own: the thread is process-wide, and other suites start it.
-  const threadsAfter = (serialize: boolean) =>
+  const threadsAfter = (driverOptions: string) =>
     execFileSync(process.execPath, ['--input-type=module', '-e', `
       import { readdirSync, readFileSync } from 'node:fs'
       import { BentoCache, bentostore } from '${pathToFileURL(resolve('dist/index.js')).href}'
       import { memoryDriver } from '${pathToFileURL(resolve('dist/drivers/memory.js')).href}'
-      const bento = new BentoCache({ default: 'm', stores: { m: bentostore().useL1Layer(memoryDriver({ serialize: ${serialize} })) } })
+      const bento = new BentoCache({ default: 'm', stores: { m: bentostore().useL1Layer(memoryDriver(${driverOptions})) } })
       await bento.set({ key: 'a', value: 1 })
       await bento.get({ key: 'a' })
       const names = readdirSync('/proc/self/task').map((task) => readFileSync('/proc/self/task/' + task + '/comm', 'utf8').trim())
@@ -81,8 +81,9 @@ describe('the clock thread', () => {
       await bento.disconnectAll()
     `], { encoding: 'utf8' })
 
-  it.runIf(process.platform === 'linux')('runs only once a serialize: false store exists', () => {
-    expect(JSON.parse(threadsAfter(true))).not.toContain('rustocache-cloc')
-    expect(JSON.parse(threadsAfter(false))).toContain('rustocache-cloc')
+  it.runIf(process.platform === 'linux')('runs only once a store answers hits in JavaScript (serialize: false, or decoded values)', () => {
+    expect(JSON.parse(threadsAfter('{ maxDecoded: 0 }'))).not.toContain('rustocache-cloc')
+    expect(JSON.parse(threadsAfter('{ serialize: false }'))).toContain('rustocache-cloc')
+    expect(JSON.parse(threadsAfter('{}'))).toContain('rustocache-cloc')
   })
 })

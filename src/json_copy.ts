@@ -7,39 +7,52 @@
  * the same order), arrays, strings, numbers, booleans and null.
  */
 
-/** Thrown inside {@link copyParsed} for what a plain assignment would not reproduce. */
-const NOT_COPYABLE: unique symbol = Symbol('rustocache.notCopyable')
+/** What {@link copyOrRefuse} returns for a value nested too deep to copy (the stack ran out). */
+export const UNCOPYABLE: unique symbol = Symbol('rustocache.notCopyable')
 
 /**
  * A fresh deep copy of `parsed` (a result of `JSON.parse(text)`), or `JSON.parse(text)`
- * itself where copying would differ: an own `__proto__` key (assignment would set the
- * prototype instead) or nesting deep enough to exhaust the stack.
+ * itself for nesting deep enough to exhaust the stack.
  */
 export function copyParsed(parsed: unknown, text: string): unknown {
+  const copied = copyOrRefuse(parsed)
+  return copied === UNCOPYABLE ? JSON.parse(text) : copied
+}
+
+/**
+ * A fresh deep copy of `parsed` (a result of `JSON.parse`), or {@link UNCOPYABLE} when it is
+ * nested too deep to copy.
+ */
+export function copyOrRefuse(parsed: unknown): unknown {
   if (typeof parsed !== 'object' || parsed === null) return parsed
   try {
     return copy(parsed)
   } catch {
-    return JSON.parse(text)
+    return UNCOPYABLE
   }
 }
 
-function copy(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value
+/**
+ * A deep copy of an object or array made by `JSON.parse`. Each level is copied whole by a
+ * spread or a `slice()` (V8 clones a spread's properties in one step: ~45 ns for the bench's
+ * object, against ~115 ns assigning them one by one); then the values that are objects
+ * themselves are copied in turn. A spread defines properties as `JSON.parse` does, so an own
+ * `__proto__` key stays an own property.
+ */
+function copy(value: object): unknown {
   if (Array.isArray(value)) {
-    const length = value.length
-    const out = new Array(length)
-    for (let i = 0; i < length; i++) out[i] = copy(value[i])
+    const out = value.slice()
+    for (let i = 0; i < out.length; i++) {
+      const item = out[i]
+      if (typeof item === 'object' && item !== null) out[i] = copy(item)
+    }
     return out
   }
-  const source = value as Record<string, unknown>
-  const out: Record<string, unknown> = {}
-  // Object.keys, not for-in: enumerable properties added to Object.prototype are not copied.
-  const keys = Object.keys(source)
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]
-    if (key === '__proto__') throw NOT_COPYABLE
-    out[key] = copy(source[key])
+  const out: Record<string, unknown> = { ...value }
+  for (const key in out) {
+    const item = out[key]
+    // for-in also lists enumerable properties added to Object.prototype: not ours to copy.
+    if (typeof item === 'object' && item !== null && Object.hasOwn(out, key)) out[key] = copy(item)
   }
   return out
 }

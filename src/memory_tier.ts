@@ -9,6 +9,8 @@ import {
   l1Get,
   l1GetOrClaimRefresh,
   l1IsFresh,
+  l1Mirror,
+  l1Remirror,
   l1Namespace,
   l1Peek,
   l1Set,
@@ -20,7 +22,7 @@ import {
   type L1StatsOut,
   type Evictions,
 } from './native.js'
-import { copyParsed } from './json_copy.js'
+import { copyOrRefuse, copyParsed, UNCOPYABLE } from './json_copy.js'
 import { jsonSerializer, serializeValue, type Serializer } from './serializer.js'
 import { ASK_STORE, SlotTable } from './slot_table.js'
 
@@ -42,23 +44,30 @@ export interface TierEntry {
  * serializer, values cross as text and live in Rust; without, they stay JS values in a
  * {@link SlotTable} and only their slot numbers live in Rust; the table then answers fresh
  * hits itself, and the store the rest.
+ *
+ * A text store with the JSON serializer may also keep *mirrors*: the parsed values of the
+ * entries it reads, in a bounded {@link SlotTable} (`maxDecoded`), each tied by the store to
+ * the entry it decodes. A fresh hit on a mirror is answered here with a copy of that parse,
+ * as fresh an object as `JSON.parse` would make, without a call into Rust.
  */
 export class MemoryTier {
   /**
    * @param prefix this namespace's path within the store, `users:` (empty at the root): a
    * slot index files each key under it, as the store does under its own prefix plus it.
+   * @param mirrors the mirrors of a text store's entries, or `null`.
    */
   constructor(
     private readonly handle: L1Handle,
     private readonly serializer: Serializer | null,
     private readonly slots: SlotTable | null,
     private readonly prefix = '',
+    private readonly mirrors: SlotTable | null = null,
   ) {}
 
   /** The tier of namespace `name`, nested in this one, on the same store. */
   namespace(name: string): MemoryTier {
     const handle = l1Namespace(this.handle, name)
-    return new MemoryTier(handle, this.serializer, this.slots, `${this.prefix}${name}:`)
+    return new MemoryTier(handle, this.serializer, this.slots, `${this.prefix}${name}:`, this.mirrors)
   }
 
   /**
@@ -69,9 +78,12 @@ export class MemoryTier {
     if (this.slots !== null) {
       const value = this.slots.hit(this.#stored(key))
       if (value !== ASK_STORE) return value
+    } else if (this.mirrors?.consulted) {
+      const value = this.#mirrorHit(key)
+      if (value !== ASK_STORE) return value
     }
     const raw = l1Get(this.handle, key)
-    if (typeof raw === 'string') return this.serializer!.deserialize(raw)
+    if (typeof raw === 'string') return this.#decodeFresh(key, raw)
     if (typeof raw === 'number') return this.slots!.values[raw]
     return raw === null ? STALE : MISS
   }
@@ -88,9 +100,12 @@ export class MemoryTier {
     if (this.slots !== null) {
       const value = this.slots.hit(this.#stored(key))
       if (value !== ASK_STORE) return value
+    } else if (this.mirrors?.consulted) {
+      const value = this.#mirrorHit(key)
+      if (value !== ASK_STORE) return value
     }
     const raw = l1GetOrClaimRefresh(this.handle, key)
-    if (typeof raw === 'string') return this.serializer!.deserialize(raw)
+    if (typeof raw === 'string') return this.#decodeFresh(key, raw)
     if (typeof raw === 'number') return this.slots!.values[raw]
     return raw === undefined ? MISS : STALE
   }
@@ -119,7 +134,7 @@ export class MemoryTier {
 
   /** Whether `key` holds a fresh entry, without counting a lookup. */
   isFresh(key: string): boolean {
-    if (this.slots?.isFresh(this.#stored(key))) return true
+    if ((this.slots ?? this.mirrors)?.isFresh(this.#stored(key))) return true
     return l1IsFresh(this.handle, key)
   }
 
@@ -142,7 +157,7 @@ export class MemoryTier {
    * holds nothing.
    */
   set(key: string, value: unknown, ttl: number | null, grace: number, tags?: string[], refreshIn?: number): boolean {
-    if (this.serializer) return l1Set(this.handle, key, serializeValue(this.serializer, key, value), ttl, grace, tags, refreshIn)
+    if (this.serializer) return this.#setText(key, serializeValue(this.serializer, key, value), ttl, grace, tags, refreshIn)
     const slots = this.slots!
     const slot = slots.alloc(value)
     // Read before the store stamps the entry: the index's freshness ends no later than the store's.
@@ -175,17 +190,30 @@ export class MemoryTier {
    * serializer (an entry read from L2): a serializing tier stores the text as it is.
    */
   setSerialized(key: string, value: unknown, text: string, ttl: number | null, grace: number, tags?: string[], refreshIn?: number): boolean {
-    if (this.serializer) return l1Set(this.handle, key, text, ttl, grace, tags, refreshIn)
+    if (this.serializer) return this.#setText(key, text, ttl, grace, tags, refreshIn)
     return this.set(key, value, ttl, grace, tags, refreshIn)
   }
 
+  #setText(key: string, text: string, ttl: number | null, grace: number, tags?: string[], refreshIn?: number): boolean {
+    const mirrors = this.mirrors
+    if (mirrors === null) return l1Set(this.handle, key, text, ttl, grace, tags, refreshIn) >= 0
+    // Forgotten first: the store frees the old entry's mirror, and a write that throws
+    // leaves nothing answered here.
+    mirrors.forget(this.#stored(key))
+    const lost = l1Set(this.handle, key, text, ttl, grace, tags, refreshIn)
+    // Mirrors of entries the write evicted, before a read could find them here.
+    if (lost > 0) mirrors.drain()
+    return lost >= 0
+  }
+
   delete(key: string): boolean {
-    this.slots?.forget(this.#stored(key))
+    ;(this.slots ?? this.mirrors)?.forget(this.#stored(key))
     return l1Delete(this.handle, key)
   }
 
   deleteMany(keys: string[]): number {
-    if (this.slots !== null) for (const key of keys) this.slots.forget(this.#stored(key))
+    const slots = this.slots ?? this.mirrors
+    if (slots !== null) for (const key of keys) slots.forget(this.#stored(key))
     return l1DeleteMany(this.handle, keys)
   }
 
@@ -193,28 +221,30 @@ export class MemoryTier {
   deleteTagged(tags: string[]): number {
     const removed = l1DeleteTagged(this.handle, tags)
     // The store reports the slots it freed: their keys are forgotten as they are released.
-    this.slots?.drain()
+    ;(this.slots ?? this.mirrors)?.drain()
     return removed
   }
 
   /** Turns the entries carrying any of `tags` stale, keeping them for grace. */
   expireTagged(tags: string[]): number {
-    if (this.slots === null) return l1ExpireTagged(this.handle, tags)
-    // Which keys carried the tags is the store's to know: it names their slots.
+    const slots = this.slots ?? this.mirrors
+    if (slots === null) return l1ExpireTagged(this.handle, tags)
+    // Which keys carried the tags is the store's to know: it names their slots (a text
+    // entry's: its mirror's, if it has one; it counts all the same).
     const expired = l1ExpireTaggedSlots(this.handle, tags)
-    for (const slot of expired) this.slots.forgetSlot(slot)
+    for (const slot of expired) slots.forgetSlot(slot)
     return expired.length
   }
 
   expire(key: string): boolean {
-    this.slots?.forget(this.#stored(key))
+    ;(this.slots ?? this.mirrors)?.forget(this.#stored(key))
     return l1Expire(this.handle, key)
   }
 
   /** Removes this namespace's entries, nested namespaces included. */
   clear() {
     l1Clear(this.handle)
-    this.slots?.drain()
+    ;(this.slots ?? this.mirrors)?.drain()
   }
 
   /** Starts or stops the engine's log of evicted keys (of the whole store). */
@@ -228,8 +258,52 @@ export class MemoryTier {
   }
 
   stats(): L1StatsOut {
-    this.slots?.reportHits()
+    ;(this.slots ?? this.mirrors)?.reportHits()
     return l1Stats(this.handle)
+  }
+
+  /** A copy of the mirrored parse of `key` if its entry is surely fresh, counted as a hit; else {@link ASK_STORE}. */
+  #mirrorHit(key: string): unknown {
+    const parsed = this.mirrors!.hit(this.#stored(key))
+    if (parsed === ASK_STORE) return ASK_STORE
+    const copied = copyOrRefuse(parsed)
+    // Copied once when mirrored: only a stack nearly exhausted by the caller fails here.
+    return copied === UNCOPYABLE ? ASK_STORE : copied
+  }
+
+  /**
+   * The value of the fresh entry under `key`, just read as `text`; on a mirroring tier its
+   * parse is also lent a mirror, and the caller gets a copy of it.
+   */
+  #decodeFresh(key: string, text: string): unknown {
+    const mirrors = this.mirrors
+    if (mirrors === null) return this.serializer!.deserialize(text)
+    const parsed: unknown = JSON.parse(text)
+    if (!mirrors.storeRead()) return parsed
+    // The caller gets the parse itself unless it is kept; then a copy of it.
+    const slot = mirrors.lend(parsed)
+    if (slot !== undefined) {
+      const copied = copyOrRefuse(parsed)
+      const until = copied === UNCOPYABLE ? -1 : l1Mirror(this.handle, key, slot)
+      if (until < 0) {
+        mirrors.release(slot)
+        return parsed
+      }
+      mirrors.file(this.#stored(key), slot, until)
+      return copied
+    }
+    // At capacity: a key read again asks, and the store lets it take a slot over only if
+    // it was read more often than the key there.
+    const stored = this.#stored(key)
+    if (!mirrors.admit(stored)) return parsed
+    const victim = mirrors.victim()
+    if (victim === undefined) return parsed
+    const copied = copyOrRefuse(parsed)
+    if (copied === UNCOPYABLE) return parsed
+    const until = l1Remirror(this.handle, key, victim)
+    if (until < 0) return parsed
+    mirrors.replace(victim, stored, parsed, until)
+    return copied
   }
 
   /** `key` as the slot index files it: with this namespace's path in the store. */

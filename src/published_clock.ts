@@ -19,8 +19,9 @@ let asked = false
 
 /**
  * Maps this realm's cell of the published clock, starting the engine's clock thread if it
- * is not running: called by the first store that reads it (a `serialize: false` store's
- * slot index), so that a process without one runs no clock thread.
+ * is not running: called by the first store that reads it (a slot index: a `serialize: false`
+ * store's, or a `serialize: true` store's decoded mirrors), so that a process without one
+ * runs no clock thread.
  */
 export function usePublishedClock(): void {
   if (asked) return

@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../errors.js'
 import { parseBytes } from '../duration.js'
 import { rejectUnknownOptions } from '../options.js'
 import { MemoryTier } from '../memory_tier.js'
-import type { Serializer } from '../serializer.js'
+import { jsonSerializer, type Serializer } from '../serializer.js'
 import { SlotTable } from '../slot_table.js'
 import { busChannel, type CreateBusDriverResult } from '../bus/bus_driver.js'
 import { resolveRetryQueue, type RetryQueueOptions } from '../bus/cache_bus.js'
@@ -29,6 +29,22 @@ export interface MemoryDriverOptions {
    * Rust (a JS index of the keys, ~80 B of V8 heap per entry on top of the values).
    */
   serialize?: boolean
+  /**
+   * How many entries of a `serialize: true` store may also be kept decoded, on the V8 heap,
+   * so that their fresh hits are answered in JavaScript without a call into Rust (each hit
+   * still returns a fresh copy, as `JSON.parse` would make). The entries read are decoded
+   * as they are read; past this count, one not read since the last sweep makes room
+   * (a clock sweep). A decoded value is dropped when its entry is replaced, deleted,
+   * expired or evicted, so a hit here is exactly a hit the store would answer.
+   *
+   * Default: `min(maxItems, 10_000)`, or 0 where it cannot apply: a `shared` store (other
+   * threads write it) or a custom serializer (only `JSON.parse`'s output can be copied
+   * faithfully). 0 turns it off: every read is then one call into Rust and one decode.
+   *
+   * A non-negative integer; anything else, or a positive count with `serialize: false`,
+   * `shared` or a custom serializer, throws {@link InvalidOptionError}.
+   */
+  maxDecoded?: number
   /** Key prefix of this tier, overriding the store's and the global `prefix`. */
   prefix?: string
   /**
@@ -83,7 +99,7 @@ export function memoryDriver(options: MemoryDriverOptions = {}): CreateDriverRes
 }
 
 function createMemoryTier(options: MemoryDriverOptions, config: DriverConfig): MemoryTier {
-  rejectUnknownOptions(options, ['maxItems', 'maxSize', 'maxEntrySize', 'serialize', 'prefix', 'shared'], 'memoryDriver()')
+  rejectUnknownOptions(options, ['maxItems', 'maxSize', 'maxEntrySize', 'serialize', 'maxDecoded', 'prefix', 'shared'], 'memoryDriver()')
   const maxItems = options.maxItems ?? 1000
   if (!Number.isInteger(maxItems) || maxItems <= 0) {
     throw new InvalidOptionError('maxItems', maxItems, 'a positive integer')
@@ -95,8 +111,27 @@ function createMemoryTier(options: MemoryDriverOptions, config: DriverConfig): M
     throw new InvalidOptionError('serialize', false, 'true when maxSize or maxEntrySize is set: values kept by reference are not measured')
   }
   const shared = sharedName(options.shared, serialize)
+  const maxDecoded = decodedCount(options.maxDecoded, maxItems, serialize, shared, config.serializer)
   const handle = createHandle({ maxItems, maxSize, maxEntrySize }, options.prefix ?? config.prefix, shared)
-  return serialize ? new MemoryTier(handle, config.serializer, null) : new MemoryTier(handle, null, new SlotTable(handle))
+  if (!serialize) return new MemoryTier(handle, null, new SlotTable(handle))
+  const mirrors = maxDecoded > 0 ? new SlotTable(handle, maxDecoded) : null
+  return new MemoryTier(handle, config.serializer, null, '', mirrors)
+}
+
+/** Most decoded entries by default, whatever `maxItems` (a bound on the V8 heap they take). */
+const DEFAULT_MAX_DECODED = 10_000
+
+/** The `maxDecoded` option, checked, or its default. */
+function decodedCount(given: unknown, maxItems: number, serialize: boolean, shared: string | undefined, serializer: Serializer): number {
+  const usable = serialize && shared === undefined && serializer === jsonSerializer
+  if (given === undefined) return usable ? Math.min(maxItems, DEFAULT_MAX_DECODED) : 0
+  if (typeof given !== 'number' || !Number.isInteger(given) || given < 0) {
+    throw new InvalidOptionError('maxDecoded', given, 'a non-negative integer')
+  }
+  if (given > 0 && !usable) {
+    throw new InvalidOptionError('maxDecoded', given, '0 with serialize: false, shared or a custom serializer: only JSON text of a store of this thread is decoded ahead')
+  }
+  return given
 }
 
 /** Longest name of a shared store, in UTF-8 bytes (the engine's `MAX_NAME_LEN`). */

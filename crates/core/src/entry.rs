@@ -357,6 +357,12 @@ impl Entry {
         a.ptr == b.ptr
     }
 
+    /// The entry's address: the same for every handle to it, and no other live entry's.
+    #[inline]
+    pub(crate) fn addr(&self) -> usize {
+        self.ptr.as_ptr() as usize
+    }
+
     /// When the entry was written, in ms since the epoch.
     #[inline]
     pub fn created_at(&self) -> u64 {

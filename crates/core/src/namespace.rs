@@ -88,7 +88,9 @@ impl Namespace {
         unsafe {
             std::ptr::copy_nonoverlapping(self.prefix.as_ptr(), start, self.prefix.len());
             std::ptr::copy_nonoverlapping(key.as_ptr(), start.add(self.prefix.len()), key.len());
-            f(std::str::from_utf8_unchecked(std::slice::from_raw_parts(start, len)))
+            f(std::str::from_utf8_unchecked(std::slice::from_raw_parts(
+                start, len,
+            )))
         }
     }
 
@@ -127,6 +129,11 @@ impl Namespace {
     /// See [`L1Store::expire`].
     pub fn expire(&self, key: &str, now: u64) -> bool {
         self.with_key(key, |k| self.store.expire(k, now))
+    }
+
+    /// See [`L1Store::mirror`].
+    pub fn mirror(&self, key: &str, slot: u32, now: u64) -> Option<u64> {
+        self.with_key(key, |k| self.store.mirror(k, slot, now))
     }
 
     /// Removes this namespace's entries (all entries, for a root without prefix).

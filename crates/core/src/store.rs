@@ -15,7 +15,7 @@
 //! policy's lock alone to apply reads (which never add entries), and the index's first
 //! when it finds entries due to expire: the two locks are always taken in that order.
 
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -95,12 +95,29 @@ impl Weigher {
     }
 }
 
+/// Until when a mirror of `entry` may answer at `now` (see [`L1Store::mirror`]): its expiry
+/// or its eager-refresh time, whichever is first (`u64::MAX`: neither); `None` for a slot
+/// value or an entry that is no longer fresh.
+fn mirror_until(entry: &Entry, now: u64) -> Option<u64> {
+    if entry.slot().is_some() || !entry.is_fresh(now) {
+        return None;
+    }
+    let until = entry
+        .logical_expires_at()
+        .unwrap_or(u64::MAX)
+        .min(entry.refresh_at().unwrap_or(u64::MAX));
+    (until > now).then_some(until)
+}
+
 /// What the store's caller and its replay thread share.
 struct Shared {
     index: RwLock<Index>,
     policy: Mutex<WTinyLfu<Entry>>,
     counters: L1Counters,
     slots: Mutex<SlotLedger>,
+    /// Whether the host ever mirrored an entry ([`L1Store::mirror`]): until then, a text
+    /// entry leaving the store need not look for its mirror.
+    mirroring: AtomicBool,
     evictions: Mutex<EvictionLog>,
     reads: ReadBuffer,
 }
@@ -134,14 +151,19 @@ impl Shared {
                 }
                 lost
             });
-            if let Some(slot) = value.slot() {
+            if self.may_free_slot(&value) {
                 let ledger = freed.get_or_insert_with(|| self.slots.lock());
-                ledger.free(slot);
-                if lost {
+                if ledger.entry_left(&value) && lost {
                     ledger.note_lost();
                 }
             }
         }
+    }
+
+    /// Whether `entry`, leaving the store, may free a slot: its value's, or a mirror's.
+    #[inline]
+    fn may_free_slot(&self, entry: &Entry) -> bool {
+        entry.slot().is_some() || self.mirroring.load(Relaxed)
     }
 
     /// Expires the entries due at `now`, in both structures.
@@ -221,6 +243,7 @@ impl L1Store {
                 policy: Mutex::new(policy),
                 counters: L1Counters::default(),
                 slots: Mutex::new(SlotLedger::default()),
+                mirroring: AtomicBool::new(false),
                 evictions: Mutex::new(EvictionLog::default()),
                 reads: ReadBuffer::new(),
             }),
@@ -362,8 +385,8 @@ impl L1Store {
         };
         match removed {
             Some(entry) => {
-                if let Some(slot) = entry.slot() {
-                    self.shared.slots.lock().free(slot);
+                if self.shared.may_free_slot(&entry) {
+                    self.shared.slots.lock().entry_left(&entry);
                 }
                 true
             }
@@ -478,6 +501,96 @@ impl L1Store {
     /// answers reads from its slots must take those before its next read.
     pub fn lost_slot_count(&self) -> usize {
         self.shared.slots.lock().lost_len()
+    }
+
+    /// Lends `slot` to the host as the mirror of the fresh text entry under `key`: the host
+    /// keeps that entry's decoded value there and may answer its hits itself, reporting them
+    /// with [`Self::record_slot_hits`], until the returned time (ms since the epoch;
+    /// `u64::MAX`: no end), the entry's expiry or its eager-refresh time, whichever is
+    /// first. The slot is freed (see [`Self::take_freed_slots`]) when that entry leaves
+    /// the store, replaced, deleted, evicted or expired; a later entry under the same key
+    /// is not mirrored until the host asks again.
+    ///
+    /// `None` (nothing lent) when the key holds no fresh text entry.
+    ///
+    /// ```
+    /// use rustocache_core::{clock::now_ms, entry::{Entry, Value}, store::{L1Config, L1Store}};
+    /// let store = L1Store::new(L1Config::default()).unwrap();
+    /// let now = now_ms();
+    /// store.set("a", Entry::new(Value::text("{}"), now, Some(60_000), 0, vec![])).unwrap();
+    /// assert_eq!(store.mirror("a", 3, now), Some(now + 60_000));
+    /// assert_eq!(store.mirror("b", 4, now), None);
+    /// store.delete("a");
+    /// assert_eq!(store.take_freed_slots(), vec![3]);
+    /// ```
+    pub fn mirror(&self, key: &str, slot: u32, now: u64) -> Option<u64> {
+        // The index stays read-locked until the ledger files the mirror: an entry cannot
+        // leave (which takes the index's write lock) between being found and mirrored.
+        let index = self.shared.index.read();
+        let hash = index.hash(key);
+        let entry = index.get_hashed(key, hash)?;
+        let until = mirror_until(entry, now)?;
+        self.shared.mirroring.store(true, Relaxed);
+        let mut ledger = self.shared.slots.lock();
+        if let Some(old) = ledger.mirror(entry.clone(), slot, hash) {
+            ledger.free(old);
+        }
+        Some(until)
+    }
+
+    /// As [`Self::mirror`], for a host with no slot free: lends it `slot`, which mirrors
+    /// another entry now, if that entry is no longer fresh or `key` was used more often
+    /// lately than that entry's key (the policy's frequency estimate: the same admission
+    /// that decides what the store keeps, so that a scan of one-off keys does not wipe the
+    /// mirrors of the hot ones). The other entry's mirror then ends, without freeing the
+    /// slot. `None` (nothing changed) when `key` holds no fresh text entry, when `slot`
+    /// mirrors nothing (its entry left: the slot waits among the freed ones), or when
+    /// `key` is not the more frequent.
+    ///
+    /// ```
+    /// use rustocache_core::{clock::now_ms, entry::{Entry, Value}, store::{L1Config, L1Store}};
+    /// let store = L1Store::new(L1Config { max_items: Some(100), ..Default::default() }).unwrap();
+    /// let now = now_ms();
+    /// for key in ["cold", "hot"] {
+    ///     store.set(key, Entry::new(Value::text("1"), now, None, 0, vec![])).unwrap();
+    /// }
+    /// assert_eq!(store.mirror("cold", 0, now), Some(u64::MAX));
+    /// for _ in 0..5 {
+    ///     store.get("hot", now);
+    /// }
+    /// store.run_pending_tasks();
+    /// assert_eq!(store.remirror("hot", 0, now), Some(u64::MAX));
+    /// assert_eq!(store.remirror("cold", 0, now), None);
+    /// ```
+    pub fn remirror(&self, key: &str, slot: u32, now: u64) -> Option<u64> {
+        let index = self.shared.index.read();
+        let hash = index.hash(key);
+        let entry = index.get_hashed(key, hash)?;
+        let until = mirror_until(entry, now)?;
+        // The ledger and the policy are locked one after the other, never together (the
+        // replay thread takes them in another order); the index's read lock keeps both
+        // entries in the store meanwhile, so the slot still mirrors the same one after.
+        let victim = self.shared.slots.lock().mirrored_in(slot)?.clone();
+        if self.bounded && victim.is_fresh(now) {
+            let policy = self.shared.policy.lock();
+            if policy.frequency(key) <= policy.frequency(victim.key()) {
+                return None;
+            }
+        }
+        let mut ledger = self.shared.slots.lock();
+        ledger.end_mirror_in(slot);
+        if let Some(old) = ledger.mirror(entry.clone(), slot, hash) {
+            ledger.free(old);
+        }
+        Some(until)
+    }
+
+    /// The slot mirroring `entry` (see [`Self::mirror`]), if one does.
+    pub fn mirror_of(&self, entry: &Entry) -> Option<u32> {
+        if !self.shared.mirroring.load(Relaxed) {
+            return None;
+        }
+        self.shared.slots.lock().mirror_of(entry)
     }
 
     /// Counts fresh hits the host answered itself, from the values it keeps by slot, and
@@ -731,6 +844,81 @@ mod tests {
         store.run_pending_tasks();
         assert!(store.take_freed_slots().is_empty());
         assert!(matches!(store.get("a", now), Lookup::Stale(e) if e.slot() == Some(7)));
+    }
+
+    #[test]
+    fn a_mirror_slot_is_freed_when_its_entry_leaves_however_it_leaves() {
+        let store = L1Store::new(L1Config {
+            max_items: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+        let now = now_ms();
+        let text = |s: &str| Entry::new(Value::text(s), now, Some(60_000), 0, vec![]);
+        store.set("a", text("1")).unwrap();
+        store.set("b", text("2")).unwrap();
+        assert_eq!(store.mirror("a", 0, now), Some(now + 60_000));
+        assert_eq!(store.mirror("b", 1, now), Some(now + 60_000));
+        // Replaced: the slot is freed, but nothing was lost.
+        store.set("a", text("3")).unwrap();
+        assert_eq!(store.lost_slot_count(), 0);
+        assert_eq!(store.take_freed_slots(), vec![0]);
+        // The new entry is not mirrored until asked; once it is, a delete frees the slot.
+        store.delete("a");
+        assert!(store.take_freed_slots().is_empty());
+        store.set("a", text("3")).unwrap();
+        assert_eq!(store.mirror("a", 0, now), Some(now + 60_000));
+        store.delete("a");
+        assert_eq!(store.take_freed_slots(), vec![0]);
+        // Evicted by a write over the limit: freed and counted as lost.
+        let mut writes = 0;
+        while store.peek("b", now).is_some() {
+            assert!(writes < 1_000, "b never evicted");
+            let key = format!("k{writes}");
+            store.set(&key, text("4")).unwrap();
+            for _ in 0..3 {
+                store.get(&key, now);
+            }
+            store.run_pending_tasks();
+            writes += 1;
+        }
+        assert_eq!(store.lost_slot_count(), 1);
+        assert_eq!(store.take_freed_slots(), vec![1]);
+    }
+
+    #[test]
+    fn a_mirror_ends_at_the_refresh_time_and_needs_a_fresh_text_entry() {
+        let store = L1Store::new(L1Config::default()).unwrap();
+        let now = now_ms();
+        let entry = Entry::new(Value::text("1"), now, Some(60_000), 0, vec![]);
+        store.set("a", entry.refreshed_after(1_000)).unwrap();
+        assert_eq!(store.mirror("a", 0, now), Some(now + 1_000));
+        store
+            .set("s", Entry::new(Value::Slot(9), now, None, 0, vec![]))
+            .unwrap();
+        assert_eq!(store.mirror("s", 1, now), None);
+        store.expire("a", now);
+        assert_eq!(store.mirror("a", 2, now), None);
+        // Lent to another entry: not freed when the first one leaves, but with the second.
+        store
+            .set(
+                "g",
+                Entry::new(Value::text("5"), now, Some(60_000), 0, vec![]),
+            )
+            .unwrap();
+        store
+            .set(
+                "h",
+                Entry::new(Value::text("6"), now, Some(60_000), 0, vec![]),
+            )
+            .unwrap();
+        assert_eq!(store.mirror("g", 2, now), Some(now + 60_000));
+        store.expire("g", now);
+        assert_eq!(store.remirror("h", 2, now), Some(now + 60_000));
+        store.delete("g");
+        assert!(store.take_freed_slots().is_empty());
+        store.delete("h");
+        assert_eq!(store.take_freed_slots(), vec![2]);
     }
 
     #[test]

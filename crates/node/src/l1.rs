@@ -118,8 +118,10 @@ pub fn l1_is_fresh(store: L1Ref, key: Key) -> bool {
 
 /// Stores serialized text fresh for `ttl` ms (`null`: forever) and kept `grace` ms longer;
 /// with `refreshIn`, a `getOrSet` hit from `refreshIn` ms on starts an eager refresh.
-/// Returns `false` when the entry exceeds `maxEntrySize`: it was refused and the key now
-/// holds nothing, as bentocache (lru-cache) does.
+/// Returns -1 when the entry exceeds `maxEntrySize`: it was refused and the key now holds
+/// nothing, as bentocache (lru-cache) does. Else, as `l1SetSlot`, how many of the freed
+/// slots waiting for `l1TakeFreedSlots` (here: mirrors, see `l1Mirror`) held keys the store
+/// no longer has.
 #[napi(
     catch_unwind,
     ts_args_type = "store: L1Handle, key: string, text: string, ttl: number | null, grace: number, tags?: string[] | null, refreshIn?: number | null"
@@ -132,15 +134,14 @@ pub fn l1_set(
     grace: f64,
     tags: Option<Vec<String>>,
     refresh_in: Option<f64>,
-) -> Result<bool> {
+) -> Result<i64> {
     let lifetime = Lifetime::read(ttl, grace, refresh_in)?;
-    store_entry(
-        &store,
-        &key,
-        Value::Text(text.into_boxed_str()),
-        lifetime,
-        tags,
-    )
+    let text = Value::Text(text.into_boxed_str());
+    if store_entry(&store, &key, text, lifetime, tags)? {
+        Ok(store.store().lost_slot_count() as i64)
+    } else {
+        Ok(-1)
+    }
 }
 
 /// As `l1Set`, for a value the host keeps by reference in slot `slot` (`serialize: false`).
@@ -241,14 +242,15 @@ pub fn l1_expire_tagged(store: L1Ref, tags: Vec<String>) -> u32 {
     store.store().expire_tagged(&tags, now_ms()) as u32
 }
 
-/// As `l1ExpireTagged`, for a `serialize: false` store: returns the slots of the entries it
-/// turned stale, which the facade's index then stops answering for.
+/// As `l1ExpireTagged`, for a store whose hits the facade answers from slots (its values, or
+/// mirrors of its text): returns the slots of the entries it turned stale, which the
+/// facade's index then stops answering for.
 #[napi(catch_unwind, ts_args_type = "store: L1Handle, tags: string[]")]
 pub fn l1_expire_tagged_slots(store: L1Ref, tags: Vec<String>) -> Vec<u32> {
     let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
     let mut slots = Vec::new();
     store.store().expire_tagged_with(&tags, now_ms(), |entry| {
-        if let Some(slot) = entry.slot() {
+        if let Some(slot) = entry.slot().or_else(|| store.store().mirror_of(entry)) {
             slots.push(slot);
         }
     });
@@ -303,7 +305,41 @@ pub fn l1_take_evictions(store: L1Ref) -> Evictions {
     }
 }
 
-/// Slots of `serialize: false` values that left the store since the last call.
+/// Lends `slot` to the facade as the mirror of the fresh text entry under `key`: the facade
+/// keeps the entry's decoded value there and answers its fresh hits itself (reported with
+/// `l1RecordSlotHits`) until the time returned, in ms since the epoch (`Infinity`: no end);
+/// the slot is freed as a `serialize: false` slot is, when that entry leaves the store.
+/// Returns -1, lending nothing, when the key holds no fresh text entry.
+#[napi(
+    catch_unwind,
+    ts_args_type = "store: L1Handle, key: string, slot: number"
+)]
+pub fn l1_mirror(store: L1Ref, key: Key, slot: u32) -> f64 {
+    mirror_time(store.mirror(key.as_str(), slot, now_ms()))
+}
+
+/// As `l1Mirror`, when the facade has no slot free: lends it `slot`, which mirrors another
+/// entry, if that entry is no longer fresh or `key` was read more often lately (the policy's
+/// frequency estimate). Returns -1, changing nothing, otherwise: the facade keeps the other
+/// mirror.
+#[napi(catch_unwind, ts_args_type = "store: L1Handle, key: string, slot: number")]
+pub fn l1_remirror(store: L1Ref, key: Key, slot: u32) -> f64 {
+    let until = store.with_key(key.as_str(), |k| store.store().remirror(k, slot, now_ms()));
+    mirror_time(until)
+}
+
+/// A mirror's end as JavaScript takes it: ms since the epoch, `Infinity` for none, -1 for no
+/// mirror lent.
+fn mirror_time(until: Option<u64>) -> f64 {
+    match until {
+        Some(u64::MAX) => f64::INFINITY,
+        Some(until) => until as f64,
+        None => -1.0,
+    }
+}
+
+/// Slots of `serialize: false` values, and of mirrors, that left the store since the last
+/// call.
 #[napi(catch_unwind, ts_args_type = "store: L1Handle")]
 pub fn l1_take_freed_slots(store: L1Ref) -> Vec<u32> {
     store.store().take_freed_slots()

@@ -286,6 +286,12 @@ impl<V: Keyed> WTinyLfu<V> {
         found.ok().map(|entry| entry.remove().0)
     }
 
+    /// How often `key` was used lately, by the frequency sketch's estimate (0 to 15); what
+    /// admission compares. Always 0 without a capacity (nothing is counted then).
+    pub fn frequency(&self, key: &str) -> u8 {
+        self.sketch.frequency(self.hash(key))
+    }
+
     /// Learns that `key` was read (and found). Reads are what the sketch counts and what
     /// orders the regions; a key no longer held is still counted.
     pub fn record_read(&mut self, key: &str) {
