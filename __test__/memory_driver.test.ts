@@ -720,3 +720,21 @@ describe('decoded mirrors under reads that do not repeat', () => {
     expect(mirrors.isFresh('k0')).toBe(true)
   })
 })
+
+describe('decoded mirrors and large values', () => {
+  it('keep no value longer than 128 Ki characters, and at most 8 Mi characters in all', async () => {
+    const bento = createCache({ driver: { maxItems: 1000 } })
+    const mirrors = mirrorsOf(bento) as any
+    const huge = 'x'.repeat(200 * 1024)
+    await bento.set({ key: 'huge', value: huge })
+    for (let i = 0; i < 3; i++) expect(await bento.get({ key: 'huge' })).toBe(huge)
+    expect(mirrors.isFresh('huge')).toBe(false)
+    // 100 values of 100 Ki characters: 10 Mi in all, more than the budget.
+    const big = (i: number) => `${i}`.padEnd(100 * 1024, '.')
+    for (let i = 0; i < 100; i++) await bento.set({ key: `big${i}`, value: big(i) })
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 100; i++) expect(await bento.get({ key: `big${i}` })).toBe(big(i))
+    const kept = mirrors.values.filter((value: unknown) => typeof value === 'string').length
+    expect(kept).toBeGreaterThan(0)
+    expect(kept * (100 * 1024 + 2)).toBeLessThanOrEqual(8 * 2 ** 20)
+  })
+})

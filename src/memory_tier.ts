@@ -24,7 +24,7 @@ import {
 } from './native.js'
 import { copyOrRefuse, copyParsed, UNCOPYABLE } from './json_copy.js'
 import { jsonSerializer, serializeValue, type Serializer } from './serializer.js'
-import { ASK_STORE, SlotTable } from './slot_table.js'
+import { ASK_STORE, MIRRORED_TEXT_MAX, SlotTable } from './slot_table.js'
 
 /** What `get` returns when the key holds only a stale entry. */
 export const STALE: unique symbol = Symbol('rustocache.stale')
@@ -279,9 +279,9 @@ export class MemoryTier {
     const mirrors = this.mirrors
     if (mirrors === null) return this.serializer!.deserialize(text)
     const parsed: unknown = JSON.parse(text)
-    if (!mirrors.storeRead()) return parsed
+    if (!mirrors.storeRead() || text.length > MIRRORED_TEXT_MAX) return parsed
     // The caller gets the parse itself unless it is kept; then a copy of it.
-    const slot = mirrors.lend(parsed)
+    const slot = mirrors.lend(parsed, text.length)
     if (slot !== undefined) {
       const copied = copyOrRefuse(parsed)
       const until = copied === UNCOPYABLE ? -1 : l1Mirror(this.handle, key, slot)
@@ -296,13 +296,13 @@ export class MemoryTier {
     // it was read more often than the key there.
     const stored = this.#stored(key)
     if (!mirrors.admit(stored)) return parsed
-    const victim = mirrors.victim()
+    const victim = mirrors.victim(text.length)
     if (victim === undefined) return parsed
     const copied = copyOrRefuse(parsed)
     if (copied === UNCOPYABLE) return parsed
     const until = l1Remirror(this.handle, key, victim)
     if (until < 0) return parsed
-    mirrors.replace(victim, stored, parsed, until)
+    mirrors.replace(victim, stored, parsed, until, text.length)
     return copied
   }
 

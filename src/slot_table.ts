@@ -24,6 +24,17 @@ const JUDGE_EVERY = 4096
 const SIT_OUT = 65_536
 
 /**
+ * Most characters of JSON text a table of mirrors keeps decoded at once, all mirrors
+ * together (8 Mi: ~88,000 of the bench's 95-character objects), whatever its capacity in
+ * entries: the parses live on the V8 heap, which a store bounded by `maxSize` must not
+ * fill with large values.
+ */
+export const MIRRORED_TEXT_BUDGET = 8 * 2 ** 20
+
+/** The longest text a table of mirrors keeps decoded (128 Ki characters): a 64th of its budget. */
+export const MIRRORED_TEXT_MAX = MIRRORED_TEXT_BUDGET / 64
+
+/**
  * The freed slots are taken from the store once every this many allocations (and at once
  * after a write that evicted): a value replaced by a write lingers here until then. Taking
  * them on every allocation that finds no free slot cost a call into Rust and a new array
@@ -81,6 +92,9 @@ export class SlotTable {
    * then sits out {@link SIT_OUT} reads of the store, and is judged again after them.
    */
   consulted = true
+  /** For a table of mirrors: by slot, the length of the text its parse came from; their sum. */
+  #sizes: number[] = []
+  #size = 0
   /** Reads answered here, and reads asked of the store, since the table was last judged. */
   #answered = 0
   #asked = 0
@@ -165,10 +179,13 @@ export class SlotTable {
    * For a table of mirrors: a free slot holding `value`, to be lent by the store; or
    * `undefined` at capacity (then see {@link victim}).
    */
-  lend(value: unknown): number | undefined {
+  lend(value: unknown, size: number): number | undefined {
     if (this.#free.length === 0 && this.values.length >= this.capacity) return undefined
+    if (this.#size + size > MIRRORED_TEXT_BUDGET) return undefined
     const slot = this.alloc(value)
     this.#used![slot] = 0
+    this.#sizes[slot] = size
+    this.#size += size
     return slot
   }
 
@@ -191,7 +208,7 @@ export class SlotTable {
    * it last passed (the hand clears the marks it passes), at most twice around; `undefined`
    * if none. The store then decides whether another key takes the slot over ({@link replace}).
    */
-  victim(): number | undefined {
+  victim(size: number): number | undefined {
     const used = this.#used!
     const end = this.values.length
     for (let steps = 0; steps < 2 * end; steps++) {
@@ -205,16 +222,19 @@ export class SlotTable {
       }
       if (this.#keys[slot] === undefined) continue
       if (used[slot] === 1) used[slot] = 0
-      else return slot
+      // Taking this slot over would pass the text budget: not now, the hand moves on.
+      else return this.#size - this.#sizes[slot] + size <= MIRRORED_TEXT_BUDGET ? slot : undefined
     }
     return undefined
   }
 
   /** Files `slot`, taken over by the store for `storedKey` (see {@link victim}), holding `value`. */
-  replace(slot: number, storedKey: string, value: unknown, freshUntil: number) {
+  replace(slot: number, storedKey: string, value: unknown, freshUntil: number, size: number) {
     this.forgetSlot(slot)
     this.values[slot] = value
     this.#used![slot] = 0
+    this.#size += size - this.#sizes[slot]
+    this.#sizes[slot] = size
     this.file(storedKey, slot, freshUntil)
   }
 
@@ -241,6 +261,10 @@ export class SlotTable {
     this.forgetSlot(slot)
     this.#keys[slot] = undefined
     this.values[slot] = undefined
+    if (this.#used !== null) {
+      this.#size -= this.#sizes[slot]
+      this.#sizes[slot] = 0
+    }
     this.#free.push(slot)
   }
 

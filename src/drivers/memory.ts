@@ -34,7 +34,10 @@ export interface MemoryDriverOptions {
    * so that their fresh hits are answered in JavaScript without a call into Rust (each hit
    * still returns a fresh copy, as `JSON.parse` would make). The entries read are decoded
    * as they are read; past this count, one not read since the last sweep makes room
-   * (a clock sweep). A decoded value is dropped when its entry is replaced, deleted,
+   * (a clock sweep) for a key read more often. Whatever the count, the decoded entries'
+   * JSON text adds up to at most 8 Mi characters, and an entry longer than 128 Ki
+   * characters is never kept decoded. While fewer than a third of reads find a decoded
+   * entry, the store stops looking for them for the next 65,536 reads it answers. A decoded value is dropped when its entry is replaced, deleted,
    * expired or evicted, so a hit here is exactly a hit the store would answer.
    *
    * Default: `min(maxItems, 10_000)`, or 0 where it cannot apply: a `shared` store (other
