@@ -73,6 +73,11 @@ export class SlotTable {
   #index = new Map<string, number>()
   #free: number[] = []
   #sinceDrain = 0
+  /**
+   * Keys forgotten since the last drain (written, deleted): the store frees their slots
+   * when their entries leave, which a full table of mirrors takes back before it refuses.
+   */
+  #forgotten = 0
   #hits = new Uint32Array(HIT_BATCH)
   #hitCount = 0
   /**
@@ -180,13 +185,21 @@ export class SlotTable {
    * `undefined` at capacity (then see {@link victim}).
    */
   lend(value: unknown, size: number): number | undefined {
-    if (this.#free.length === 0 && this.values.length >= this.capacity) return undefined
-    if (this.#size + size > MIRRORED_TEXT_BUDGET) return undefined
+    if (!this.#roomFor(size)) {
+      if (this.#forgotten === 0) return undefined
+      this.drain()
+      if (!this.#roomFor(size)) return undefined
+    }
     const slot = this.alloc(value)
     this.#used![slot] = 0
     this.#sizes[slot] = size
     this.#size += size
     return slot
+  }
+
+  /** Whether a free slot and the text budget allow another mirror of `size` characters. */
+  #roomFor(size: number): boolean {
+    return (this.#free.length > 0 || this.values.length < this.capacity) && this.#size + size <= MIRRORED_TEXT_BUDGET
   }
 
   /**
@@ -247,7 +260,7 @@ export class SlotTable {
 
   /** Stops answering for `storedKey` (deleted, expired, refused): the store answers. */
   forget(storedKey: string) {
-    this.#index.delete(storedKey)
+    if (this.#index.delete(storedKey)) this.#forgotten++
   }
 
   /** Stops answering for the key `slot` is filed under, if it still is (its entry went stale). */
@@ -271,6 +284,7 @@ export class SlotTable {
   /** Releases the slots the store reported as freed. */
   drain() {
     this.#sinceDrain = 0
+    this.#forgotten = 0
     // The hits first: the store counts each by its slot's key, and a released slot may be
     // filed under another key next.
     this.reportHits()
