@@ -200,7 +200,13 @@ impl ReadBuffer {
     pub(crate) fn drain_queued(&self, mut apply: impl FnMut(u64)) {
         // Cleared first: a batch queued from now on puts the store on the list again.
         self.scheduled.store(false, SeqCst);
-        while let Some(batch) = self.queued.lock().pop_front() {
+        loop {
+            // Popped in a statement of its own: a `while let` would hold the lock through
+            // the replay of the batch, and a reader queueing a batch meanwhile would wait.
+            let batch = self.queued.lock().pop_front();
+            let Some(batch) = batch else {
+                break;
+            };
             batch.iter().for_each(|&hash| apply(u64::from(hash)));
         }
     }
@@ -212,5 +218,35 @@ impl ReadBuffer {
         let mut current = self.current.lock();
         current.iter().for_each(|&hash| apply(u64::from(hash)));
         current.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store stand-in whose batches the test replays itself.
+    struct Unreplayed;
+
+    impl Replay for Unreplayed {
+        fn replay_queued(&self) {}
+    }
+
+    #[test]
+    fn replays_in_order_and_lets_readers_queue_meanwhile() {
+        let buffer = ReadBuffer::new();
+        let target = Arc::new(Unreplayed);
+        let reads = 2 * BATCH as u64;
+        for hash in 0..reads {
+            assert!(!buffer.record(hash, &target));
+        }
+        let mut replayed = Vec::new();
+        buffer.drain_queued(|hash| {
+            // The queue is not locked while a batch is replayed: a reader filling a batch
+            // now queues it without waiting for the replay to end.
+            assert!(buffer.queued.try_lock().is_some());
+            replayed.push(hash);
+        });
+        assert_eq!(replayed, (0..reads).collect::<Vec<_>>());
     }
 }
