@@ -322,7 +322,10 @@ pub fn l1_mirror(store: L1Ref, key: Key, slot: u32) -> f64 {
 /// entry, if that entry is no longer fresh or `key` was read more often lately (the policy's
 /// frequency estimate). Returns -1, changing nothing, otherwise: the facade keeps the other
 /// mirror.
-#[napi(catch_unwind, ts_args_type = "store: L1Handle, key: string, slot: number")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "store: L1Handle, key: string, slot: number"
+)]
 pub fn l1_remirror(store: L1Ref, key: Key, slot: u32) -> f64 {
     let until = store.with_key(key.as_str(), |k| store.store().remirror(k, slot, now_ms()));
     mirror_time(until)
