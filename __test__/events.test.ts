@@ -41,6 +41,44 @@ describe('on / once / off', () => {
     emitter.emit('cache:deleted', { key: 'manual', store: 'x' })
     expect(viaBento).toEqual([{ key: 'manual', store: 'x' }])
   })
+
+  // An unobserved event is skipped without asking the emitter: these check that the gate
+  // opens and closes with the listeners, on hits served by every L1 path.
+  for (const serialize of [true, false]) {
+    it(`listeners added, removed and re-added between hits hear exactly the hits they span (serialize: ${serialize})`, async () => {
+      const bento = createCache({ driver: { serialize } })
+      await bento.set({ key: 'k', value: 1 })
+      await bento.get({ key: 'k' })
+      const first: string[] = []
+      const second: string[] = []
+      const hearFirst = (e: { key: string }) => first.push(e.key)
+      const hearSecond = (e: { key: string }) => second.push(e.key)
+      bento.on('cache:hit', hearFirst).on('cache:hit', hearSecond)
+      await bento.get({ key: 'k' })
+      bento.off('cache:hit', hearFirst)
+      await bento.get({ key: 'k' })
+      bento.off('cache:hit', hearSecond)
+      await bento.get({ key: 'k' })
+      bento.once('cache:hit', hearFirst)
+      await bento.get({ key: 'k' })
+      await bento.get({ key: 'k' })
+      bento.on('cache:hit', hearSecond)
+      await bento.getOrSet({ key: 'k', factory: () => 2 })
+      expect(first).toEqual(['k', 'k'])
+      expect(second).toEqual(['k', 'k', 'k'])
+    })
+
+    it(`a custom emitter subscribed directly, after hits, hears the next ones (serialize: ${serialize})`, async () => {
+      const emitter = new EventEmitter()
+      const bento = createCache({ emitter, driver: { serialize } })
+      await bento.set({ key: 'k', value: 1 })
+      await bento.get({ key: 'k' })
+      const seen: unknown[] = []
+      emitter.on('cache:hit', (e) => seen.push(e))
+      await bento.get({ key: 'k' })
+      expect(seen).toEqual([{ key: 'k', value: 1, store: 'memory', layer: 'l1', graced: false }])
+    })
+  }
 })
 
 describe('payloads', () => {

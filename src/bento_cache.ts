@@ -5,7 +5,7 @@ import { CacheBus } from './bus/cache_bus.js'
 import { Cache, type GetManyOptions, type GetOptions, type GetOrSetOptions, type KeyOptions, type SetManyOptions, type SetOptions } from './cache.js'
 import { InvalidOptionError } from './errors.js'
 import { CircuitBreaker } from './circuit_breaker.js'
-import { EventSink, type CacheEvents, type Emitter } from './events.js'
+import { EventSink, ListenerGate, type CacheEvents, type Emitter } from './events.js'
 import { CACHE_OPTION_NAMES, type CacheOptions, rejectUnknownOptions, ResolvedOptions } from './options.js'
 import { parseDuration, type Duration } from './duration.js'
 import { jsonSerializer, type Serializer } from './serializer.js'
@@ -85,6 +85,7 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
   readonly #caches = new Map<string, Cache>()
   readonly #default: Cache
   readonly #emitter: Emitter
+  readonly #listeners: ListenerGate
   readonly defaultStoreName: string
 
   constructor(options: BentoCacheOptions<Stores>) {
@@ -96,6 +97,7 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
     }
     const breakerMs = l2CircuitBreakerDuration === undefined ? null : parseDuration(l2CircuitBreakerDuration, 'l2CircuitBreakerDuration')
     this.#emitter = emitter ?? new EventEmitter()
+    this.#listeners = new ListenerGate(emitter === undefined)
     for (const [name, store] of Object.entries(stores)) {
       const config = { prefix: prefix ?? 'bentocache', wire, serializer: serializer ?? jsonSerializer, breakerMs, logger }
       this.#caches.set(name, this.#build(name, store, global, config))
@@ -121,7 +123,7 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
       (records) => records.forEach(({ kind, tag, at }) => tags.note(kind, [tag], at)),
       (error) => config.logger?.warn({ cacheName: name, error }, 'could not load tag invalidations'),
     )
-    const events = new EventSink(this.#emitter, name)
+    const events = new EventSink(this.#emitter, name, this.#listeners.heard)
     const transport = bus && busOf(bus, { store: name, prefix: driverConfig.prefix, wire: config.wire })
     const cache = new Cache(
       name,
@@ -247,12 +249,14 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
 
   on<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
     this.#emitter.on(event, listener)
+    this.#listeners.subscribed(event)
     if (event === 'cache:evicted') this.#watchEvictions()
     return this
   }
 
   once<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
     this.#emitter.once(event, listener)
+    this.#listeners.subscribed(event)
     if (event === 'cache:evicted') this.#watchEvictions()
     return this
   }
@@ -281,6 +285,7 @@ export class BentoCache<Stores extends Record<string, BentoStore> = Record<strin
 
   off<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): this {
     this.#emitter.off(event, listener)
+    this.#listeners.unsubscribed(event, this.#emitter.listenerCount(event))
     return this
   }
 }
