@@ -579,6 +579,26 @@ describe('serialize: false: hits answered in JavaScript', () => {
     expect(await users.get({ key: 'x' })).toBe(inUsers)
   })
 
+  it('a namespace finds every key past the count of stored keys it remembers (65,536), nested too', async () => {
+    const bento = createCache({ driver: { serialize: false, maxItems: 200_000 } })
+    const users = bento.namespace('users')
+    const admins = users.namespace('admins')
+    const count = 70_000
+    const values = Array.from({ length: count }, (_, i) => ({ i }))
+    for (let i = 0; i < count; i++) await users.set({ key: `u${i}`, value: values[i] })
+    await admins.set({ key: 'u1', value: values[2] })
+    // Twice over: the first pass fills the memory past its bound, the second reads after it emptied.
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < count; i++) {
+        if ((await users.get({ key: `u${i}` })) !== values[i]) throw new Error(`pass ${pass}: u${i} not found`)
+      }
+    }
+    expect(await bento.get({ key: 'users:u69999' })).toBe(values[69_999])
+    expect(await admins.get({ key: 'u1' })).toBe(values[2])
+    expect(await bento.get({ key: 'users:admins:u1' })).toBe(values[2])
+    expect(await users.get({ key: 'admins:u1' })).toBe(values[2])
+  })
+
   it('a key evicted by a write is not answered from a value still held for its slot', async () => {
     const bento = createCache({ driver: { serialize: false, maxItems: 5 } })
     for (let i = 0; i < 200; i++) {

@@ -26,6 +26,12 @@ import { copyOrRefuse, copyParsed, UNCOPYABLE } from './json_copy.js'
 import { jsonSerializer, serializeValue, type Serializer } from './serializer.js'
 import { ASK_STORE, MIRRORED_TEXT_MAX, SlotTable } from './slot_table.js'
 
+/**
+ * The most stored keys a namespace remembers ({@link MemoryTier}'s `#storedKeys`): at ~100
+ * bytes each (two strings and a `Map` entry), at most ~6.5 MB per namespace object.
+ */
+const STORED_KEYS_MAX = 65_536
+
 /** What `get` returns when the key holds only a stale entry. */
 export const STALE: unique symbol = Symbol('rustocache.stale')
 /** What `get` returns when the key holds nothing. */
@@ -306,9 +312,26 @@ export class MemoryTier {
     return copied
   }
 
+  /**
+   * This namespace's stored keys by key, made once each: a key built per hit (`prefix +
+   * key`) is a new string, which the index must flatten and hash before it finds anything
+   * (~145 ns against ~18 ns for a `Map` read of a string already hashed). Emptied when it
+   * reaches {@link STORED_KEYS_MAX}; created at the first use, so a namespace made for one
+   * request costs one small `Map`.
+   */
+  #storedKeys: Map<string, string> | null = null
+
   /** `key` as the slot index files it: with this namespace's path in the store. */
   #stored(key: string): string {
-    return this.prefix === '' ? key : this.prefix + key
+    if (this.prefix === '') return key
+    const storedKeys = (this.#storedKeys ??= new Map())
+    let stored = storedKeys.get(key)
+    if (stored === undefined) {
+      if (storedKeys.size >= STORED_KEYS_MAX) storedKeys.clear()
+      stored = this.prefix + key
+      storedKeys.set(key, stored)
+    }
+    return stored
   }
 
   #decode(raw: string | number): unknown {
