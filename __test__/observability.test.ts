@@ -141,6 +141,19 @@ describe('tracing channel bentocache.cache.operation', () => {
     ])
   })
 
+  it('a set whose value cannot be serialized rejects, traced: error then asyncEnd on the set', async () => {
+    const bento = createCache()
+    const seen = record(['start', 'error', 'asyncEnd'])
+    const error = await rejectionOf(() => bento.set({ key: 'k', value: { n: 10n } }))
+    expect(error).toBeInstanceOf(errors.E_SERIALIZATION)
+    expect(seen).toEqual([
+      { event: 'start', operation: 'set', key: 'bentocache:k', store: 'memory' },
+      { event: 'error', operation: 'set', key: 'bentocache:k', store: 'memory', error: 'E_SERIALIZATION' },
+      { event: 'asyncEnd', operation: 'set', key: 'bentocache:k', store: 'memory' },
+    ])
+    expect(await bento.has({ key: 'k' })).toBe(false)
+  })
+
   it('a stale value served by grace is a graced hit', async () => {
     const bento = createCache({ grace: '1m' })
     await bento.set({ key: 'k', value: 'old', ttl: 50 })

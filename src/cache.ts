@@ -179,12 +179,18 @@ export class Cache {
   }
 
   /** Stores `value` under `key`. Resolves `true`. */
-  async set<T>(options: SetOptions<T>): Promise<boolean> {
-    const key = toKey(options.key)
-    if (options.value === undefined) throw new UndefinedValueError(key)
-    const resolved = this.defaults.withCall(options)
-    await this.#write(key, options.value, resolved, writeOptionsOf(options, resolved), this.tags.stamp())
-    return true
+  set<T>(options: SetOptions<T>): Promise<boolean> {
+    // Not an async function: a store with nothing remote writes synchronously, and its
+    // promise is resolved at once instead of at the end of a chain (~300 ns a `set`).
+    try {
+      const key = toKey(options.key)
+      if (options.value === undefined) throw new UndefinedValueError(key)
+      const resolved = this.defaults.withCall(options)
+      const remote = this.#write(key, options.value, resolved, writeOptionsOf(options, resolved), undefined)
+      return remote === undefined ? Promise.resolve(true) : remote.then(resolvesTrue)
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /** Stores `value` under `key` with no expiry (unless the call gives a ttl). */
@@ -438,14 +444,15 @@ export class Cache {
   }
 
   /**
-   * Writes one entry, made at `createdAt`, to both tiers and tells listeners. A negative
+   * Writes one entry, made at `createdAt` (now, if not given), to both tiers and tells listeners. A negative
    * ttl removes the key. Traced as a `set`, as bentocache traces the writes of `set` and of
-   * factories.
+   * factories. As {@link #writeAll}: `undefined` when nothing remote was left to wait for.
    */
-  #write(key: string, value: unknown, options: ResolvedOptions, write: WriteOptions, createdAt: number): Promise<void> {
+  #write(key: string, value: unknown, options: ResolvedOptions, write: WriteOptions, createdAt: number | undefined): Promise<void> | undefined {
     const { ttl, grace, tags, skipL2Write, skipBusNotify } = write
     const writes: PendingWrite[] = [{ key, value, ttl, grace, tags, createdAt, refreshIn: options.refreshDelay(ttl), skipL2Write, skipBusNotify }]
-    if (tracing()) return this.tracer.trace('set', key, () => this.#writeAll(writes, options))
+    // A traced write is a promise whatever happens, a throw included: what tracePromise takes.
+    if (tracing()) return this.tracer.trace('set', key, async () => this.#writeAll(writes, options))
     return this.#writeAll(writes, options)
   }
 
@@ -459,15 +466,22 @@ export class Cache {
    * the other processes; a write with `skipL2Write` stays out of the L2, one with
    * `skipBusNotify` off the bus. An entry with a negative ttl removes its key from both
    * tiers instead (with the same skips).
+   *
+   * The L1's part is synchronous, and may throw (an unserializable value). A store with no
+   * L2 and no bus is then done: `undefined`, no promise. Otherwise, the promise of the rest.
    */
-  async #writeAll(writes: PendingWrite[], options: ResolvedOptions) {
+  #writeAll(writes: PendingWrite[], options: ResolvedOptions): Promise<void> | undefined {
     const kept: PendingWrite[] = []
     const removed: PendingWrite[] = []
     for (const write of writes) {
-      if (write.tags && write.tags.length > 0) {
-        write.tags = this.#qualify(write.tags)
+      const tagged = write.tags !== undefined && write.tags.length > 0
+      // A write made now is stamped only for what reads the stamp (a clock read is ~90 ns):
+      // its tags' verdict, or its L2 entry.
+      if (write.createdAt === undefined && (tagged || this.l2)) write.createdAt = this.tags.stamp()
+      if (tagged) {
+        write.tags = this.#qualify(write.tags!)
         // Made before its tag was deleted (a factory that outran deleteByTag): not kept.
-        if (!this.tags.empty && this.tags.verdict(write.tags, write.createdAt ?? Date.now()) === 'deleted') continue
+        if (!this.tags.empty && this.tags.verdict(write.tags, write.createdAt!) === 'deleted') continue
       }
       if (write.ttl !== null && write.ttl < 0) {
         this.l1?.delete(write.key)
@@ -477,6 +491,15 @@ export class Cache {
         kept.push(write)
       }
     }
+    if (!this.l2 && !this.bus) {
+      for (const { key, value } of writes) this.events.written(key, value)
+      return undefined
+    }
+    return this.#writeRemote(writes, kept, removed, options)
+  }
+
+  /** The rest of {@link #writeAll} once the L1 has the entries: the L2, listeners, the bus. */
+  async #writeRemote(writes: PendingWrite[], kept: PendingWrite[], removed: PendingWrite[], options: ResolvedOptions) {
     if (this.l2) {
       const deletes = keysWhere(removed, (write) => !write.skipL2Write)
       const sets = kept.filter((write) => !write.skipL2Write)
@@ -868,6 +891,9 @@ function writeOptionsOf(call: CallOptions, resolved: ResolvedOptions): WriteOpti
     skipBusNotify: call.skipBusNotify ?? false,
   }
 }
+
+/** `true`, for a write's promise once it is done (one function, not one per call). */
+const resolvesTrue = () => true
 
 /** The keys of the `writes` that `keep` accepts. */
 function keysWhere(writes: PendingWrite[], keep: (write: PendingWrite) => boolean): string[] {

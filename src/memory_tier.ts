@@ -25,6 +25,7 @@ import {
 import { copyOrRefuse, copyParsed, UNCOPYABLE } from './json_copy.js'
 import { jsonSerializer, serializeValue, type Serializer } from './serializer.js'
 import { ASK_STORE, MIRRORED_TEXT_MAX, SlotTable } from './slot_table.js'
+import { notAfterNow } from './published_clock.js'
 
 /**
  * The most stored keys a namespace remembers ({@link MemoryTier}'s `#storedKeys`): at ~100
@@ -166,8 +167,9 @@ export class MemoryTier {
     if (this.serializer) return this.#setText(key, serializeValue(this.serializer, key, value), ttl, grace, tags, refreshIn)
     const slots = this.slots!
     const slot = slots.alloc(value)
-    // Read before the store stamps the entry: the index's freshness ends no later than the store's.
-    const now = Date.now()
+    // Read before the store stamps the entry, and never ahead of the store's clock: the
+    // index's freshness ends no later than the store's.
+    const now = notAfterNow()
     let lost: number
     try {
       lost = l1SetSlot(this.handle, key, slot, ttl, grace, tags, refreshIn)

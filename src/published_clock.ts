@@ -42,3 +42,18 @@ export function isBefore(deadline: number): boolean {
   }
   return Date.now() < deadline
 }
+
+/**
+ * The time in ms since the epoch, never ahead of the engine's clock: the published time
+ * when there is one (up to a tick behind, more if the clock thread stalls), else
+ * `Date.now()`. For deadlines that may come early but never late: an index entry that
+ * ends early only sends a read to the store.
+ */
+export function notAfterNow(): number {
+  if (cell !== null) {
+    cell[1] = 1
+    const published = cell[0]
+    if (published !== Infinity) return published
+  }
+  return Date.now()
+}
