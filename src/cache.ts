@@ -487,7 +487,8 @@ export class Cache {
         this.l1?.delete(write.key)
         removed.push(write)
       } else {
-        this.l1?.set(write.key, write.value, write.ttl, write.grace, write.tags, write.refreshIn)
+        // No tags as `undefined`, as in #backfill: an empty array still costs a conversion.
+        this.l1?.set(write.key, write.value, write.ttl, write.grace, tagged ? write.tags : undefined, write.refreshIn)
         kept.push(write)
       }
     }
@@ -689,7 +690,7 @@ export class Cache {
     this.l1?.delete(key)
     if (this.l2) await this.#l2Delete([key], this.defaults)
     this.events.deleted(key)
-    await this.#notify('delete', [key])
+    if (this.bus) await this.#notify('delete', [key])
     return true
   }
 
@@ -703,7 +704,7 @@ export class Cache {
     this.l1?.deleteMany(keys)
     if (this.l2) await this.#l2Delete(keys, this.defaults)
     for (const key of keys) this.events.deleted(key)
-    await this.#notify('delete', keys)
+    if (this.bus) await this.#notify('delete', keys)
     return true
   }
 
@@ -717,7 +718,7 @@ export class Cache {
     this.l1?.expire(key)
     if (this.l2) await this.#l2Call(() => this.l2!.expire(key), false, this.defaults)
     this.events.expired(key)
-    await this.#notify('expire', [key])
+    if (this.bus) await this.#notify('expire', [key])
     return true
   }
 
