@@ -123,6 +123,10 @@ pub(crate) fn read_hash(hash: u64) -> ReadHash {
 /// The reads of one store not yet replayed against its policy.
 pub(crate) struct ReadBuffer {
     current: Mutex<Vec<ReadHash>>,
+    /// An empty batch [`Self::drain`] swaps for the current one, so that it replays that
+    /// batch without holding its lock and without allocating. Only writers take it, under
+    /// the policy's lock: never contended.
+    spare: Mutex<Vec<ReadHash>>,
     queued: Mutex<VecDeque<Vec<ReadHash>>>,
     /// Whether the store is on the replay thread's list (so that it is put there once).
     scheduled: AtomicBool,
@@ -132,6 +136,7 @@ impl ReadBuffer {
     pub(crate) fn new() -> Self {
         ReadBuffer {
             current: Mutex::new(Vec::with_capacity(BATCH)),
+            spare: Mutex::new(Vec::with_capacity(BATCH)),
             queued: Mutex::new(VecDeque::new()),
             scheduled: AtomicBool::new(false),
         }
@@ -215,9 +220,12 @@ impl ReadBuffer {
     /// the current one), on the caller's thread. The caller holds the policy's lock.
     pub(crate) fn drain(&self, mut apply: impl FnMut(u64)) {
         self.drain_queued(&mut apply);
-        let mut current = self.current.lock();
-        current.iter().for_each(|&hash| apply(u64::from(hash)));
-        current.clear();
+        let mut batch = self.spare.lock();
+        // The current batch is locked for the swap only: readers of other threads go on
+        // recording while it is replayed (up to BATCH reads).
+        std::mem::swap(&mut *self.current.lock(), &mut *batch);
+        batch.iter().for_each(|&hash| apply(u64::from(hash)));
+        batch.clear();
     }
 }
 
@@ -248,5 +256,31 @@ mod tests {
             replayed.push(hash);
         });
         assert_eq!(replayed, (0..reads).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn drain_replays_every_read_in_order_and_lets_readers_record_meanwhile() {
+        let buffer = ReadBuffer::new();
+        let target = Arc::new(Unreplayed);
+        // Two batches queued, and part of a third still current.
+        let reads = 2 * BATCH as u64 + 100;
+        for hash in 0..reads {
+            assert!(!buffer.record(hash, &target));
+        }
+        let mut replayed = Vec::new();
+        buffer.drain(|hash| {
+            // Nothing a reader takes is locked while reads are replayed.
+            assert!(buffer.current.try_lock().is_some());
+            assert!(buffer.queued.try_lock().is_some());
+            replayed.push(hash);
+        });
+        assert_eq!(replayed, (0..reads).collect::<Vec<_>>());
+        // Reads recorded after a drain are replayed by the next one, and only those.
+        for hash in reads..reads + 3 {
+            assert!(!buffer.record(hash, &target));
+        }
+        let mut next = Vec::new();
+        buffer.drain(|hash| next.push(hash));
+        assert_eq!(next, (reads..reads + 3).collect::<Vec<_>>());
     }
 }
