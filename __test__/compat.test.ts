@@ -507,7 +507,6 @@ scenario('namespace: set/get isolation from the root and siblings', async (lib) 
     usersAgain: await cache.namespace('users').get({ key: '1' }),
     usersOnly: await users.get({ key: 'only-root', defaultValue: 'none' }),
     rootHasNsKey: await cache.has({ key: 'users:1' }),
-    newObjectEachCall: cache.namespace('users') !== cache.namespace('users'),
     nsName: users.name,
     events,
   }
@@ -755,7 +754,8 @@ scenario('getOrSet: locks are per namespace() object', async (lib) => {
   await Promise.all([cache.namespace('ns2').getOrSet({ key: 'a', factory: f2 }), cache.namespace('ns2').getOrSet({ key: 'a', factory: f2 })])
   const f3 = counted('v', 40)
   await Promise.all([cache.getOrSet({ key: 'r', factory: f3 }), cache.use().getOrSet({ key: 'r', factory: f3 })])
-  return { sameObject: f1.calls, separateObjects: f2.calls, rootAndUse: f3.calls }
+  const askedTwiceIsOneObject = cache.namespace('ns') === cache.namespace('ns')
+  return { sameObject: f1.calls, separateObjects: f2.calls, rootAndUse: f3.calls, askedTwiceIsOneObject }
 })
 
 // --- factory errors and ctx -----------------------------------------------------------------
@@ -1519,6 +1519,13 @@ const DIFFERENCES: Record<string, { readme: string; check: (rusto: any, bento: a
     check: (rusto, bento) => {
       expect(rusto).toEqual({ 'serialize true': 'one', 'serialize false': 'one' })
       expect(bento).toEqual({ 'serialize true': undefined, 'serialize false': undefined })
+    },
+  },
+  'getOrSet: locks are per namespace() object': {
+    readme: '28: namespace(name) returns one object per name, whose callers share factory runs',
+    check: (rusto, bento) => {
+      expect(rusto).toEqual({ sameObject: 1, separateObjects: 1, rootAndUse: 1, askedTwiceIsOneObject: true })
+      expect(bento).toEqual({ sameObject: 1, separateObjects: 2, rootAndUse: 1, askedTwiceIsOneObject: false })
     },
   },
   'edge: empty prefix and clear': {

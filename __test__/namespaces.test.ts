@@ -17,11 +17,40 @@ describe('namespaces', () => {
     expect(bento.getStats().l1.entries).toBe(3)
   })
 
-  it('two namespace objects with the same name see the same entries', async () => {
+  it('namespace(name) called again returns the same object, which sees the same entries', async () => {
     const bento = createCache()
     await bento.namespace('users').set({ key: '1', value: 'ada' })
     expect(await bento.namespace('users').get({ key: '1' })).toBe('ada')
-    expect(bento.namespace('users')).not.toBe(bento.namespace('users'))
+    // Beyond bentocache (a new object per call there): one object per name and parent.
+    expect(bento.namespace('users')).toBe(bento.namespace('users'))
+    expect(bento.namespace('users').namespace('admins')).toBe(bento.namespace('users').namespace('admins'))
+    expect(bento.namespace('users')).not.toBe(bento.namespace('posts'))
+    expect(bento.use('memory').namespace('users')).toBe(bento.namespace('users'))
+  })
+
+  it('callers that each ask namespace(name) for a missing key share one factory run', async () => {
+    const bento = createCache()
+    const gate = deferred<string>()
+    let runs = 0
+    const factory = () => {
+      runs++
+      return gate.promise
+    }
+    const calls = Array.from({ length: 5 }, () => bento.namespace('users').getOrSet({ key: 'k', factory }))
+    gate.resolve('value')
+    expect(await Promise.all(calls)).toEqual(Array(5).fill('value'))
+    expect(runs).toBe(1)
+  })
+
+  it('past the namespaces a cache keeps by name (1,024), each name still reads its own entries', async () => {
+    const bento = createCache({ driver: { maxItems: 10_000 } })
+    const names = Array.from({ length: 1_100 }, (_, i) => `tenant${i}`)
+    for (const name of names) await bento.namespace(name).set({ key: 'k', value: name })
+    for (const name of names) expect(await bento.namespace(name).get({ key: 'k' })).toBe(name)
+    expect(await bento.get({ key: 'tenant0:k' })).toBe('tenant0')
+    await bento.namespace('tenant0').clear()
+    expect(await bento.namespace('tenant0').get({ key: 'k' })).toBeUndefined()
+    expect(await bento.namespace('tenant1').get({ key: 'k' })).toBe('tenant1')
   })
 
   it('a namespace reports its store name', () => {

@@ -93,6 +93,13 @@ export class Cache {
    * eager refresh (the value it replaces is still fresh), it only must not start twice.
    */
   readonly #refreshing = new Set<string>()
+  /**
+   * The namespaces made from this cache, by name, so that `namespace(name)` called per
+   * request returns one object: its callers share its factory runs (one run per key, as
+   * from a kept namespace), its memory of stored keys and its native handle, and the call
+   * costs a `Map` read instead of ~1.4 µs. Emptied when it reaches {@link NAMESPACES_KEPT}.
+   */
+  readonly #namespaces = new Map<string, Cache>()
 
   constructor(
     /** The store's name. */
@@ -118,8 +125,14 @@ export class Cache {
 
   /** The namespace `name` of this cache: same store, keys under `<prefix>:<name>:`. */
   namespace(name: string): Cache {
-    const { l1, l2 } = this
-    return new Cache(this.name, l1?.namespace(name), l2?.namespace(name), this.defaults, this.events, this.counters, this.breaker, this.tracer.namespace(name), this.logger, this.tags, this.bus, `${this.namespacePath}${name}:`)
+    let cache = this.#namespaces.get(name)
+    if (cache === undefined) {
+      const { l1, l2 } = this
+      cache = new Cache(this.name, l1?.namespace(name), l2?.namespace(name), this.defaults, this.events, this.counters, this.breaker, this.tracer.namespace(name), this.logger, this.tags, this.bus, `${this.namespacePath}${name}:`)
+      if (this.#namespaces.size >= NAMESPACES_KEPT) this.#namespaces.clear()
+      this.#namespaces.set(name, cache)
+    }
+    return cache
   }
 
   /** The value of `key`, or `defaultValue`; a stale value when grace is enabled. */
@@ -892,6 +905,12 @@ function writeOptionsOf(call: CallOptions, resolved: ResolvedOptions): WriteOpti
     skipBusNotify: call.skipBusNotify ?? false,
   }
 }
+
+/**
+ * Most namespaces one cache keeps by name (see `Cache#namespaces`): namespaces named per
+ * user or per tenant must not grow it without bound.
+ */
+const NAMESPACES_KEPT = 1_024
 
 /** `true`, for a write's promise once it is done (one function, not one per call). */
 const resolvesTrue = () => true
