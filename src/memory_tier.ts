@@ -28,10 +28,39 @@ import { ASK_STORE, MIRRORED_TEXT_MAX, SlotTable } from './slot_table.js'
 import { notAfterNow } from './published_clock.js'
 
 /**
- * The most stored keys a namespace remembers ({@link MemoryTier}'s `#storedKeys`): at ~100
- * bytes each (two strings and a `Map` entry), at most ~6.5 MB per namespace object.
+ * The most stored keys one store remembers for its namespaces (see {@link StoredKeys}): at
+ * ~100 bytes each (two strings and a `Map` entry), at most ~6.5 MB per store.
  */
 const STORED_KEYS_MAX = 65_536
+
+/**
+ * The keys of a store's namespaces as its index files them (`users:` + `1`), made once each.
+ * Built per hit, such a key is a new string, which the index must flatten and hash before
+ * it finds anything (~145 ns against ~18 ns for a `Map` read of a string already hashed).
+ * One table per store, shared by its namespaces, so that the bound holds however many
+ * namespaces there are; emptied when it reaches {@link STORED_KEYS_MAX}.
+ */
+class StoredKeys {
+  readonly #byPrefix = new Map<string, Map<string, string>>()
+  #count = 0
+
+  /** `prefix + key`, the same string each time while remembered. */
+  of(prefix: string, key: string): string {
+    let keys = this.#byPrefix.get(prefix)
+    let stored = keys?.get(key)
+    if (stored !== undefined) return stored
+    if (this.#count >= STORED_KEYS_MAX) {
+      this.#byPrefix.clear()
+      this.#count = 0
+      keys = undefined
+    }
+    if (keys === undefined) this.#byPrefix.set(prefix, (keys = new Map()))
+    stored = prefix + key
+    keys.set(key, stored)
+    this.#count++
+    return stored
+  }
+}
 
 /** What `get` returns when the key holds only a stale entry. */
 export const STALE: unique symbol = Symbol('rustocache.stale')
@@ -69,12 +98,13 @@ export class MemoryTier {
     private readonly slots: SlotTable | null,
     private readonly prefix = '',
     private readonly mirrors: SlotTable | null = null,
+    private readonly storedKeys = new StoredKeys(),
   ) {}
 
   /** The tier of namespace `name`, nested in this one, on the same store. */
   namespace(name: string): MemoryTier {
     const handle = l1Namespace(this.handle, name)
-    return new MemoryTier(handle, this.serializer, this.slots, `${this.prefix}${name}:`, this.mirrors)
+    return new MemoryTier(handle, this.serializer, this.slots, `${this.prefix}${name}:`, this.mirrors, this.storedKeys)
   }
 
   /**
@@ -314,26 +344,9 @@ export class MemoryTier {
     return copied
   }
 
-  /**
-   * This namespace's stored keys by key, made once each: a key built per hit (`prefix +
-   * key`) is a new string, which the index must flatten and hash before it finds anything
-   * (~145 ns against ~18 ns for a `Map` read of a string already hashed). Emptied when it
-   * reaches {@link STORED_KEYS_MAX}; created at the first use, so a namespace made for one
-   * request costs one small `Map`.
-   */
-  #storedKeys: Map<string, string> | null = null
-
   /** `key` as the slot index files it: with this namespace's path in the store. */
   #stored(key: string): string {
-    if (this.prefix === '') return key
-    const storedKeys = (this.#storedKeys ??= new Map())
-    let stored = storedKeys.get(key)
-    if (stored === undefined) {
-      if (storedKeys.size >= STORED_KEYS_MAX) storedKeys.clear()
-      stored = this.prefix + key
-      storedKeys.set(key, stored)
-    }
-    return stored
+    return this.prefix === '' ? key : this.storedKeys.of(this.prefix, key)
   }
 
   #decode(raw: string | number): unknown {
