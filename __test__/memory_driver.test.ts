@@ -599,6 +599,47 @@ describe('serialize: false: hits answered in JavaScript', () => {
     expect(await users.get({ key: 'admins:u1' })).toBe(values[2])
   })
 
+  it('a hit hands back one settled promise per value: a new value, a delete or a reused slot is seen at once', async () => {
+    const bento = createCache({ driver: { serialize: false, maxItems: 100 } })
+    const first = { v: 1 }
+    await bento.set({ key: 'k', value: first })
+    // White-box: the promise is made at the first hit and reused (what saves a hit its allocation).
+    const hit = bento.get({ key: 'k' })
+    expect(bento.get({ key: 'k' })).toBe(hit)
+    expect(bento.getOrSet({ key: 'k', factory: () => ({ v: 0 }) })).toBe(hit)
+    expect(await hit).toBe(first)
+    const second = { v: 2 }
+    await bento.set({ key: 'k', value: second })
+    expect(await bento.get({ key: 'k' })).toBe(second)
+    expect(await bento.getOrSet({ key: 'k', factory: () => ({ v: 0 }) })).toBe(second)
+    // Slots freed by deletes and rewrites are taken by other keys: each read sees its own value.
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g']
+    for (let i = 0; i < 300; i++) {
+      const key = keys[i % keys.length]
+      await bento.set({ key, value: { i } })
+      expect(await bento.get({ key })).toEqual({ i })
+      if (i % 3 === 0) {
+        await bento.delete({ key })
+        expect(await bento.get({ key })).toBeUndefined()
+      }
+    }
+    // A hit listener added after settled hits still hears each hit with its value.
+    const heard: unknown[] = []
+    bento.on('cache:hit', (event) => heard.push(event.value))
+    expect(await bento.get({ key: 'k' })).toBe(second)
+    expect(heard).toEqual([second])
+  })
+
+  it('a thenable value is adopted at every hit, as the return of an async function is', async () => {
+    const bento = createCache({ driver: { serialize: false } })
+    let calls = 0
+    const thenable = { then: (resolve: (value: number) => void) => resolve(++calls) }
+    await bento.set({ key: 't', value: thenable })
+    expect(await bento.get({ key: 't' })).toBe(1)
+    expect(await bento.get({ key: 't' })).toBe(2)
+    expect(await bento.getOrSet({ key: 't', factory: () => 0 })).toBe(3)
+  })
+
   it('a key evicted by a write is not answered from a value still held for its slot', async () => {
     const bento = createCache({ driver: { serialize: false, maxItems: 5 } })
     for (let i = 0; i < 200; i++) {

@@ -88,6 +88,11 @@ export class EventSink {
     private readonly heard: Heard,
   ) {}
 
+  /** Whether `cache:hit` may have listeners: a hit that is not heard needs no value at hand. */
+  get hitHeard(): boolean {
+    return this.heard['cache:hit']
+  }
+
   hit(key: string, value: unknown, graced = false, layer: 'l1' | 'l2' = 'l1') {
     if (this.heard['cache:hit'] && this.emitter.listenerCount('cache:hit') !== 0) {
       this.emitter.emit('cache:hit', { key, value, store: this.store, layer, graced })

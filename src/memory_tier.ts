@@ -126,6 +126,16 @@ export class MemoryTier {
   }
 
   /**
+   * The hot path of a slot tier's hit handed back in a promise: that promise, settled and
+   * reused for every hit of the value (see {@link SlotTable.hitResolved}); `undefined` when
+   * the slot index cannot answer (another tier, a miss, an entry near its expiry or past
+   * its eager-refresh time): then ask {@link get} or {@link getOrClaimRefresh}.
+   */
+  resolvedHit(key: string): Promise<unknown> | undefined {
+    return this.slots === null ? undefined : this.slots.hitResolved(this.#stored(key))
+  }
+
+  /**
    * The hot path of `getOrSet`: as {@link get}, except that a fresh entry past its
    * eager-refresh threshold reads as {@link STALE} for the one caller that claimed its
    * refresh (the engine answers `false`, once per entry). That caller then peeks the entry,

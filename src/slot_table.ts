@@ -66,6 +66,13 @@ const DRAIN_EVERY = 64
  */
 export class SlotTable {
   readonly values: unknown[] = []
+  /**
+   * By slot: a promise already resolved with its value, made at the value's first
+   * {@link hitResolved} and handed to every later one. Awaiting a settled promise costs
+   * ~20 ns less here than making one per hit (`Promise.resolve`), an eighth of a hit.
+   * Kept as long as `values`, so that the array stays dense.
+   */
+  #resolved: (Promise<unknown> | undefined)[] = []
   /** By slot: the stored key it is filed under here, while it is. */
   #keys: (string | undefined)[] = []
   /** By slot: until when (ms since the epoch) a read may be answered here. */
@@ -124,18 +131,41 @@ export class SlotTable {
    * {@link ASK_STORE}.
    */
   hit(storedKey: string): unknown {
+    const slot = this.#hitSlot(storedKey)
+    return slot === -1 ? ASK_STORE : this.values[slot]
+  }
+
+  /**
+   * As {@link hit}, for a caller that hands the value back in a promise: that promise,
+   * settled, the same for every hit of one value; `undefined` to ask the store. A value
+   * with a `then` method gets a new promise each time, which adopts it, as an async
+   * function's return would.
+   */
+  hitResolved(storedKey: string): Promise<unknown> | undefined {
+    const slot = this.#hitSlot(storedKey)
+    if (slot === -1) return undefined
+    const resolved = this.#resolved[slot]
+    if (resolved !== undefined) return resolved
+    const value = this.values[slot]
+    const promise = Promise.resolve(value)
+    if (!isThenable(value)) this.#resolved[slot] = promise
+    return promise
+  }
+
+  /** The slot of `storedKey` if its entry is surely fresh now, counted as a hit; else -1. */
+  #hitSlot(storedKey: string): number {
     const slot = this.#index.get(storedKey)
-    if (slot === undefined) return ASK_STORE
+    if (slot === undefined) return -1
     // An entry without a ttl needs no clock; one far from its expiry, no clock read.
     const until = this.#freshUntil[slot]
-    if (until !== Infinity && !isBefore(until)) return ASK_STORE
+    if (until !== Infinity && !isBefore(until)) return -1
     if (this.#used !== null) {
       this.#used[slot] = 1
       this.#answered++
     }
     this.#hits[this.#hitCount++] = slot
     if (this.#hitCount === HIT_BATCH) this.reportHits()
-    return this.values[slot]
+    return slot
   }
 
   /** Whether the entry under `storedKey` is surely fresh now (`false`: ask the store). */
@@ -155,6 +185,7 @@ export class SlotTable {
       return slot
     }
     this.values.push(value)
+    this.#resolved.push(undefined)
     return this.values.length - 1
   }
 
@@ -245,6 +276,7 @@ export class SlotTable {
   replace(slot: number, storedKey: string, value: unknown, freshUntil: number, size: number) {
     this.forgetSlot(slot)
     this.values[slot] = value
+    this.#resolved[slot] = undefined
     this.#used![slot] = 0
     this.#size += size - this.#sizes[slot]
     this.#sizes[slot] = size
@@ -274,6 +306,7 @@ export class SlotTable {
     this.forgetSlot(slot)
     this.#keys[slot] = undefined
     this.values[slot] = undefined
+    this.#resolved[slot] = undefined
     if (this.#used !== null) {
       this.#size -= this.#sizes[slot]
       this.#sizes[slot] = 0
@@ -298,4 +331,9 @@ export class SlotTable {
     this.#hitCount = 0
     l1RecordSlotHits(this.store, this.#hits, count)
   }
+}
+
+/** Whether `value` is a thenable, which `Promise.resolve` adopts rather than holds. */
+function isThenable(value: unknown): boolean {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
 }
