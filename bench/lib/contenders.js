@@ -21,8 +21,10 @@ export const BENTO = 'bentocache'
 export const BENTO_NO_SER = 'bentocache (serialize:false)'
 export const LRU = 'lru-cache'
 /**
- * lru-cache behind a promise, as a bentocache-style API must return it: the floor of any
- * awaited call (the await of a resolved promise costs more than lru-cache's get itself).
+ * lru-cache behind promises, as a bentocache-style API must return its answers, made as cheap
+ * as they can be: each value is held as a promise settled once, at its `set`, and a get hands
+ * that promise back; the other calls hand back promises settled once and shared. The floor of
+ * any awaited call: the await of a settled promise costs more than lru-cache's get itself.
  */
 export const LRU_AWAITED = 'lru-cache (awaited)'
 export const CACHE_MANAGER = 'cache-manager'
@@ -62,10 +64,30 @@ function lruCache({ maxItems, maxSize, fetchMethod }) {
   }
 }
 
-/** `contender` with each call's result handed back in a resolved promise. */
-function promised(contender) {
-  const wrap = (call) => (...args) => Promise.resolve(call(...args))
-  return { ...contender, get: wrap(contender.get), set: wrap(contender.set), has: wrap(contender.has), delete: wrap(contender.delete) }
+const SETTLED_TRUE = Promise.resolve(true)
+const SETTLED_FALSE = Promise.resolve(false)
+const SETTLED_UNDEFINED = Promise.resolve(undefined)
+
+/** lru-cache holding settled promises of the values (see {@link LRU_AWAITED}). */
+function settledLruCache({ maxItems }) {
+  const cache = new LRUCache({ max: maxItems })
+  const fill = async (key, factory) => {
+    const value = await factory()
+    cache.set(key, Promise.resolve(value))
+    return value
+  }
+  return {
+    cache,
+    get: (key) => cache.get(key) ?? SETTLED_UNDEFINED,
+    getOrSet: (key, factory) => cache.get(key) ?? fill(key, factory),
+    set: (key, value) => {
+      cache.set(key, Promise.resolve(value))
+      return SETTLED_TRUE
+    },
+    has: (key) => (cache.has(key) ? SETTLED_TRUE : SETTLED_FALSE),
+    delete: (key) => (cache.delete(key) ? SETTLED_TRUE : SETTLED_FALSE),
+    close: () => {},
+  }
 }
 
 function cacheManager({ maxItems, bounded }) {
@@ -101,7 +123,7 @@ export function createContender(name, options) {
     case LRU:
       return lruCache({ ...options, fetchMethod: (_key, _stale, { context }) => context() })
     case LRU_AWAITED:
-      return promised(lruCache({ ...options, fetchMethod: (_key, _stale, { context }) => context() }))
+      return settledLruCache(options)
     case CACHE_MANAGER:
       return cacheManager({ ...options, bounded: false })
     case CACHE_MANAGER_BOUNDED:

@@ -145,7 +145,7 @@ export async function run({ samples, log }) {
     primary: 'opsPerSec',
     rows,
     notes: [
-      'cache-manager: its default store (an unbounded in-memory Keyv); has() is its Keyv store\'s. lru-cache calls are synchronous, not awaited; lru-cache (awaited) hands each result back in a resolved promise, awaited: the floor of any promise-returning call.',
+      'cache-manager: its default store (an unbounded in-memory Keyv); has() is its Keyv store\'s. lru-cache calls are synchronous, not awaited; lru-cache (awaited) holds each value as a promise settled at its set and hands it back (other calls: shared settled promises), awaited: the floor of any promise-returning call.',
       'delete: the key is written back before each timed iteration, outside the timing. lru-cache deletes the key it has just written slowly (tens of µs, also timed outside tinybench), hence its p50; its ops/s rows delete 100 keys written in a batch.',
     ],
   }
