@@ -142,14 +142,16 @@ export class Cache {
     if (tracing()) return this.tracer.trace('get', key, (trace) => this.#getSlow(options, key, undefined, trace))
     // The fast path: a string key and no option to resolve.
     if (this.l1 && typeof key === 'string' && options.grace === undefined && options.graceBackoff === undefined) {
-      if (!this.events.hitHeard) {
+      // A hit nobody hears needs no value at hand: its settled promise will do.
+      const settledHit = !this.events.hitHeard
+      if (settledHit) {
         const resolved = this.l1.resolvedHit(key)
         if (resolved !== undefined) {
           this.counters.hits++
           return resolved as Promise<T>
         }
       }
-      const value = this.l1.get(key)
+      const value = this.l1.get(key, settledHit)
       if (value !== MISS && value !== STALE) {
         this.counters.hits++
         this.events.hit(key, value)
@@ -233,7 +235,8 @@ export class Cache {
     if (options.forceFresh === true || !this.l1) return this.#getOrSetSlow(options, undefined, trace)
     const invalid = invalidCallDuration(options)
     if (invalid) return Promise.reject(invalid)
-    if (!this.events.hitHeard && trace === undefined) {
+    const settledHit = !this.events.hitHeard && trace === undefined
+    if (settledHit) {
       const resolved = this.l1.resolvedHit(key)
       if (resolved !== undefined) {
         this.counters.hits++
@@ -242,7 +245,7 @@ export class Cache {
     }
     // STALE also stands for a fresh entry whose eager refresh this call claimed: the peeked
     // entry is then `fresh`, and #getOrSetSlow serves it and starts the refresh.
-    const value = this.l1.getOrClaimRefresh(key)
+    const value = this.l1.getOrClaimRefresh(key, settledHit)
     if (value !== MISS && value !== STALE) {
       this.counters.hits++
       this.events.hit(key, value)

@@ -109,12 +109,15 @@ export class MemoryTier {
 
   /**
    * The hot path: the value if fresh, else {@link STALE} or {@link MISS}. One native call,
-   * or none for a fresh hit on a slot tier.
+   * or none for a fresh hit on a slot tier. `indexAsked`: the caller has just asked the slot
+   * index ({@link resolvedHit}), which could not answer, so it is not asked again.
    */
-  get(key: string): unknown {
+  get(key: string, indexAsked = false): unknown {
     if (this.slots !== null) {
-      const value = this.slots.hit(this.#stored(key))
-      if (value !== ASK_STORE) return value
+      if (!indexAsked) {
+        const value = this.slots.hit(this.#stored(key))
+        if (value !== ASK_STORE) return value
+      }
     } else if (this.mirrors?.consulted) {
       const value = this.#mirrorHit(key)
       if (value !== ASK_STORE) return value
@@ -129,7 +132,7 @@ export class MemoryTier {
    * The hot path of a slot tier's hit handed back in a promise: that promise, settled and
    * reused for every hit of the value (see {@link SlotTable.hitResolved}); `undefined` when
    * the slot index cannot answer (another tier, a miss, an entry near its expiry or past
-   * its eager-refresh time): then ask {@link get} or {@link getOrClaimRefresh}.
+   * its eager-refresh time): then ask {@link get} or {@link getOrClaimRefresh}, saying so.
    */
   resolvedHit(key: string): Promise<unknown> | undefined {
     return this.slots === null ? undefined : this.slots.hitResolved(this.#stored(key))
@@ -141,12 +144,15 @@ export class MemoryTier {
    * refresh (the engine answers `false`, once per entry). That caller then peeks the entry,
    * finds it `fresh`, serves it and starts the refresh; every other hit gets the value.
    * Folding the claim into the STALE branch keeps a hit's test at two comparisons.
+   * `indexAsked` as for {@link get}.
    */
-  getOrClaimRefresh(key: string): unknown {
+  getOrClaimRefresh(key: string, indexAsked = false): unknown {
     // A slot tier's index answers only before an entry's refresh time: the claim is the store's.
     if (this.slots !== null) {
-      const value = this.slots.hit(this.#stored(key))
-      if (value !== ASK_STORE) return value
+      if (!indexAsked) {
+        const value = this.slots.hit(this.#stored(key))
+        if (value !== ASK_STORE) return value
+      }
     } else if (this.mirrors?.consulted) {
       const value = this.#mirrorHit(key)
       if (value !== ASK_STORE) return value
