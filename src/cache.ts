@@ -145,11 +145,8 @@ export class Cache {
       // A hit nobody hears needs no value at hand: its settled promise will do.
       const settledHit = !this.events.hitHeard
       if (settledHit) {
-        const resolved = this.l1.resolvedHit(key)
-        if (resolved !== undefined) {
-          this.counters.hits++
-          return resolved as Promise<T>
-        }
+        const resolved = this.#settledHit(this.l1, key)
+        if (resolved !== undefined) return resolved as Promise<T>
       }
       const value = this.l1.get(key, settledHit)
       if (value !== MISS && value !== STALE) {
@@ -160,6 +157,16 @@ export class Cache {
       return this.#getSlow(options, key, value)
     }
     return this.#getSlow(options, key, undefined)
+  }
+
+  /**
+   * A fresh slot hit of `key` as its settled promise, counted; `undefined` when the slot
+   * index cannot answer (see {@link MemoryTier.resolvedHit}).
+   */
+  #settledHit(l1: MemoryTier, key: string): Promise<unknown> | undefined {
+    const resolved = l1.resolvedHit(key)
+    if (resolved !== undefined) this.counters.hits++
+    return resolved
   }
 
   /** A miss or a stale entry (`found`), or a call the fast path cannot take (`undefined`). */
@@ -237,11 +244,8 @@ export class Cache {
     if (invalid) return Promise.reject(invalid)
     const settledHit = !this.events.hitHeard && trace === undefined
     if (settledHit) {
-      const resolved = this.l1.resolvedHit(key)
-      if (resolved !== undefined) {
-        this.counters.hits++
-        return resolved as Promise<T>
-      }
+      const resolved = this.#settledHit(this.l1, key)
+      if (resolved !== undefined) return resolved as Promise<T>
     }
     // STALE also stands for a fresh entry whose eager refresh this call claimed: the peeked
     // entry is then `fresh`, and #getOrSetSlow serves it and starts the refresh.
